@@ -1,0 +1,322 @@
+"""Rows of cells -> one parsed form (header, funds, goal, indicators, total).
+
+Every field is found by its printed label (vocabulary.yaml), never by line
+number or fixed column, because PDF exports shift cells left and right, swap
+the level-1/level-2 columns and drop cells. What had to be repaired or could
+not be read is recorded as an Issue, never dropped silently.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from selfeval import vocabulary as vocab
+from selfeval.cells import Row
+from selfeval.issues import Issue
+from selfeval.numbers import parse_number
+from selfeval.read import Chunk
+
+FUND_COLUMN_ORDER = ("initial_budget", "full_year_budget", "executed", "weight", "execution_rate", "score")
+_NUMERIC = re.compile(r"^[\d.\s]+%?$")
+# Cells that read like a target or actual value rather than an indicator name.
+_VALUE_LIKE = re.compile(r"^[≥≤><=＞＜]?\s*\d")
+_CHILDREN = {code: [c for c, p in vocab.LEVEL2_PARENT.items() if p == code] for code in vocab.VOCAB["level1"]}
+
+
+@dataclass
+class Form:
+    chunk: Chunk
+    layout: str
+    project: dict = field(default_factory=dict)
+    funds: list[dict] = field(default_factory=list)
+    indicators: list[dict] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    def issue(self, line, field_name, raw, message, severity="warning") -> None:
+        self.issues.append(Issue(self.chunk.source_file, self.chunk.form_id, line, field_name,
+                                 raw, message, severity))
+
+    def number(self, raw: str | None, line: int, field_name: str) -> float | None:
+        """Parse a printed number; repairs (stray spaces, "10%" weights) are recorded."""
+        value, repair = parse_number(raw)
+        if value is not None and "%" in raw and field_name in ("weight", "score", "total_weight", "total_score"):
+            repair = "; ".join(filter(None, [repair, "points printed as a percentage (10% = 10 points)"]))
+        if repair == "unreadable":
+            self.issue(line, field_name, raw, f"{field_name}: cannot read {raw!r} as a number")
+        elif repair:
+            self.issue(line, field_name, raw, f"{field_name}: {repair}", "repaired")
+        return value
+
+
+def parse_form(chunk: Chunk, layout: str, rows: list[Row]) -> Form:
+    form = Form(chunk, layout)
+    form.project = {"title": chunk.title, "year": None}
+    year = vocab.YEAR.search(vocab.norm_label(chunk.title))
+    if year:
+        form.project["year"] = int(year.group(1))
+    sections = _sections(rows)
+    _parse_header(form, sections["header"])
+    _parse_funds(form, sections["funds"])
+    _parse_goal(form, sections["goal"])
+    _parse_indicators(form, sections["indicators"])
+    _parse_total(form, sections["total"])
+    _check_complete(form, sections)
+    return form
+
+
+def _sections(rows: list[Row]) -> dict[str, list[Row]]:
+    """Assign each row to a block by the label that opens the block."""
+    sections: dict[str, list[Row]] = {k: [] for k in ("header", "funds", "goal", "indicators", "total")}
+    current = "header"
+    for row in rows:
+        first = row.filled[0] if row.filled else ""
+        if vocab.startswith_label(first, "funds_block"):
+            current = "funds"
+        elif vocab.matches(first, vocab.VOCAB["goal_block"]):
+            current = "goal"
+        elif vocab.matches(first, vocab.VOCAB["indicator_block"]) or (
+                current != "indicators" and vocab.matches(first, ["一级指标"])):
+            current = "indicators"
+        elif vocab.matches(first, vocab.VOCAB["total_row"]):
+            current = "total"
+        sections[current].append(row)
+    return sections
+
+
+# --- header -------------------------------------------------------------------------------
+
+def _parse_header(form: Form, rows: list[Row]) -> None:
+    for row in rows:
+        filled = row.filled
+        for position, cell in enumerate(filled):
+            year = vocab.YEAR.match(vocab.norm_label(cell))
+            if year:
+                form.project["year"] = int(year.group(1))
+            key = vocab.HEADER_LABELS.get(vocab.norm_label(cell))
+            if key is None or form.project.get(key):
+                continue
+            following = filled[position + 1] if position + 1 < len(filled) else None
+            if following is not None and vocab.norm_label(following) not in vocab.HEADER_LABELS:
+                form.project[key] = following
+            else:
+                form.project.setdefault(key, None)
+    if not form.project.get("project_name"):
+        form.issue(form.chunk.first_line, "project_name", None, "no 项目名称 found", "error")
+
+
+# --- funds ---------------------------------------------------------------------------------
+
+def _parse_funds(form: Form, rows: list[Row]) -> None:
+    for row in rows:
+        label_at = next((i for i, c in enumerate(row.cells) if vocab.norm_label(c) in vocab.FUND_LINES), None)
+        if label_at is None:
+            continue
+        line = vocab.FUND_LINES[vocab.norm_label(row.cells[label_at])]
+        values = _align_fund_values(row.cells[label_at + 1:])
+        fund = {"fund_line": line, "fund_label": row.cells[label_at], "line": row.line}
+        for column, raw in zip(FUND_COLUMN_ORDER, values):
+            raw = raw if raw else None
+            fund[f"{column}_raw"] = raw
+            fund[column] = None if vocab.is_empty(raw) else form.number(raw, row.line, column)
+        form.funds.append(fund)
+    if not any(f["fund_line"] == "total" for f in form.funds):
+        form.issue(rows[0].line if rows else form.chunk.first_line, "funds", None,
+                   "no 年度资金总额 row found in 项目资金", "error")
+
+
+def _align_fund_values(cells: list[str]) -> list[str]:
+    """Pick the six value cells of a fund line out of a row whose cells may be shifted.
+
+    PDF exports add empty cells before the values or after them. Try each
+    offset, keep the one that drops no printed value, and among those prefer
+    the one that puts a percentage in the 执行率 slot.
+    """
+    best, best_key = None, None
+    for offset in range(0, max(1, len(cells) - 5)):
+        window = (cells[offset:offset + 6] + [""] * 6)[:6]
+        dropped = sum(1 for c in cells[:offset] + cells[offset + 6:] if c)
+        rate_ok = 0 if ("%" in window[4] or vocab.is_empty(window[4])) else 1
+        key = (dropped, rate_ok, offset)
+        if best_key is None or key < best_key:
+            best, best_key = window, key
+    return best if best is not None else [""] * 6
+
+
+# --- goal ----------------------------------------------------------------------------------
+
+def _parse_goal(form: Form, rows: list[Row]) -> None:
+    texts = [cell for row in rows for cell in row.filled
+             if not vocab.matches(cell, vocab.VOCAB["goal_block"]) and vocab.norm_label(cell) not in vocab.GOAL_LABELS]
+    form.project["goal_text"] = texts[0] if texts else None
+    form.project["achievement_text"] = texts[1] if len(texts) > 1 else None
+    if len(texts) > 2:
+        form.project["achievement_text"] = "\n".join(texts[1:])
+        form.issue(rows[0].line, "goal", " | ".join(texts), "more than two goal texts; extra text joined to the achievement")
+    if len(texts) < 2:
+        form.issue(rows[0].line if rows else form.chunk.first_line, "goal", " | ".join(texts),
+                   "预期目标 or 实际完成情况 text missing")
+
+
+# --- indicators ----------------------------------------------------------------------------
+
+def _parse_indicators(form: Form, rows: list[Row]) -> None:
+    newer_taxonomy = any(vocab.LEVEL2.get(vocab.norm_label(c)) in ("economic_cost", "social_cost", "ecological_cost")
+                         for row in rows for c in row.cells)
+    level1_raw = level2_raw = level1 = level2 = None
+    for row in rows:
+        if not row.filled or _is_indicator_header(row.filled):
+            continue
+        found1, found2, rest = _split_levels(row.cells, newer_taxonomy)
+        if len({code for _, code in found2}) > 1:
+            form.issue(row.line, "level2", " | ".join(r for r, _ in found2),
+                       "several level-2 labels in one row; the one nearest the indicator name is used", "repaired")
+        if found1:
+            if found1[-1][1] != level1:
+                level2_raw = level2 = None  # a new level-1 group starts; level-2 is not carried into it
+            level1_raw, level1 = found1[-1]
+        if found2:
+            level2_raw, level2 = found2[-1]
+            parent = vocab.LEVEL2_PARENT[level2]
+            if level2 == "cost" and newer_taxonomy:
+                parent = "cost"
+            if level1 != parent:
+                if found1:
+                    form.issue(row.line, "level1", level1_raw,
+                               f"level-1 printed {level1_raw} but level-2 {level2_raw} belongs to {parent}; "
+                               f"level-1 taken from level-2", "repaired")
+                level1 = parent
+                if not found1:
+                    level1_raw = None
+        if level1 and not level2 and len(_CHILDREN[level1]) == 1:
+            level2 = _CHILDREN[level1][0]
+            form.issue(row.line, "level2", row.text, f"level-2 missing; {level2} is the only level-2 of {level1}", "repaired")
+        indicator = _indicator_values(form, row, rest)
+        if indicator is None:
+            continue
+        indicator.update({
+            "indicator_order": len(form.indicators) + 1,
+            "line": row.line,
+            "level1_raw": level1_raw if found1 else None,
+            "level1": level1,
+            "level2_raw": level2_raw if found2 else None,
+            "level2": level2,
+        })
+        if level1 is None or level2 is None:
+            form.issue(row.line, "level", row.text, "indicator without level-1 or level-2 label")
+        form.indicators.append(indicator)
+    if not form.indicators:
+        form.issue(rows[0].line if rows else form.chunk.first_line, "indicators", None,
+                   "no indicator rows found in 绩效指标", "error")
+
+
+def _is_indicator_header(cells: list[str]) -> bool:
+    header = {vocab.norm_label(h) for h in vocab.VOCAB["indicator_header"]}
+    return sum(vocab.norm_label(c) in header for c in cells) >= 3
+
+
+def _split_levels(cells: list[str], newer_taxonomy: bool):
+    """Level labels found before the indicator name, wherever they were printed."""
+    found1, found2, position = [], [], 0
+    for position, cell in enumerate(cells):
+        key = vocab.norm_label(cell)
+        if not key or vocab.matches(cell, vocab.VOCAB["indicator_block"]):
+            continue
+        if key == "成本指标":
+            # printed as level-1 in newer templates when a 经济成本指标 follows in the row
+            nxt = next((vocab.norm_label(c) for c in cells[position + 1:] if c), "")
+            if newer_taxonomy and vocab.LEVEL2.get(nxt) in ("economic_cost", "social_cost", "ecological_cost"):
+                found1.append((cell, "cost"))
+            else:
+                found2.append((cell, "cost"))
+        elif key in vocab.LEVEL1:
+            found1.append((cell, vocab.LEVEL1[key]))
+        elif key in vocab.LEVEL2:
+            found2.append((cell, vocab.LEVEL2[key]))
+        else:
+            return found1, found2, cells[position:]
+    return found1, found2, []
+
+
+def _indicator_values(form: Form, row: Row, raw_cells: list[str]) -> dict | None:
+    """[name, target, actual, weight, score, note] out of the cells after the level labels.
+
+    raw_cells keeps empty cells: where only one of target/actual is printed,
+    an empty cell between the name and the 分值 tells which one is missing.
+    """
+    raw_cells = [c for c in raw_cells if not vocab.matches(c, vocab.VOCAB["indicator_block"])]
+    positions = [i for i, c in enumerate(raw_cells) if c]
+    cells = [raw_cells[i] for i in positions]
+    pair = _weight_score_position(cells)
+    if pair is None:
+        if cells:
+            form.issue(row.line, "indicator", row.text, "row has no 分值/得分 pair; not read as an indicator")
+        return None
+    before, note_cells = cells[:pair], cells[pair + 2:]
+    name = before[0] if before else None
+    target = actual = None
+    if len(before) >= 3:
+        if len(before) > 3:
+            name = " ".join(before[:-2])
+            form.issue(row.line, "indicator_name", row.text,
+                       f"{len(before) - 2} cells before 年度指标值 joined into the indicator name", "repaired")
+        target, actual = before[-2], before[-1]
+    elif len(before) == 2 and _VALUE_LIKE.match(before[0]):
+        name, (target, actual) = None, before
+        form.issue(row.line, "indicator_name", row.text, "三级指标 name missing; the two values read as target and actual")
+    elif len(before) == 2:
+        slots = raw_cells[positions[0] + 1:positions[pair]]
+        if len(slots) == 2 and not slots[0]:
+            actual = before[1]
+            form.issue(row.line, "target", row.text, "年度指标值 cell empty; actual read from its own column")
+        else:
+            target = before[1]
+            form.issue(row.line, "actual", row.text,
+                       "only one of 年度指标值/实际完成值 printed; taken as the target, actual left empty")
+    else:
+        form.issue(row.line, "target", row.text, "neither 年度指标值 nor 实际完成值 printed")
+    prefix = None
+    if name:
+        match = vocab.INDICATOR_PREFIX.match(name)
+        if match:
+            prefix, name = re.sub(r"\s", "", match.group(1)), name[match.end():]
+    return {
+        "indicator_prefix": prefix,
+        "indicator_name": name,
+        "target_raw": None if vocab.is_empty(target) else target,
+        "actual_raw": None if vocab.is_empty(actual) else actual,
+        "weight_raw": cells[pair],
+        "weight": form.number(cells[pair], row.line, "weight"),
+        "score_raw": cells[pair + 1],
+        "score": form.number(cells[pair + 1], row.line, "score"),
+        "deviation_note": " ".join(c for c in note_cells if c) or None,
+    }
+
+
+def _weight_score_position(cells: list[str]) -> int | None:
+    """Index of the 分值 cell: the last two numbers, with at most one text cell (偏差原因) after."""
+    for start in (len(cells) - 2, len(cells) - 3):
+        if start < 1:
+            continue
+        if _NUMERIC.match(cells[start]) and _NUMERIC.match(cells[start + 1]):
+            return start
+    return None
+
+
+# --- total and completeness -----------------------------------------------------------------
+
+def _parse_total(form: Form, rows: list[Row]) -> None:
+    numbers = [c for row in rows for c in row.filled if _NUMERIC.match(c)]
+    line = rows[0].line if rows else form.chunk.first_line
+    form.project["total_weight_raw"] = numbers[0] if numbers else None
+    form.project["total_score_raw"] = numbers[1] if len(numbers) > 1 else None
+    form.project["total_weight"] = form.number(form.project["total_weight_raw"], line, "total_weight")
+    form.project["total_score"] = form.number(form.project["total_score_raw"], line, "total_score")
+    if len(numbers) != 2:
+        form.issue(line, "total", " | ".join(numbers), "总分 row does not hold exactly a weight and a score")
+
+
+def _check_complete(form: Form, sections: dict[str, list[Row]]) -> None:
+    missing = [name for name in ("funds", "goal", "indicators", "total") if not sections[name]]
+    if missing:
+        form.issue(form.chunk.first_line, "form", None,
+                   f"form is truncated or of an unknown layout: no {', '.join(missing)} block", "error")

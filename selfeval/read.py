@@ -1,0 +1,102 @@
+"""Bytes -> text -> one chunk of lines per form.
+
+Only what every layout shares happens here: decoding, newline folding and
+finding the title lines that start a form. Cells are cut in cells.py.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from selfeval.issues import Issue
+from selfeval.vocabulary import VOCAB, norm_label
+
+# Tried in this order: a BOM decides by itself; otherwise strict UTF-8, then
+# GB18030 (a superset of GBK and GB2312, what Chinese Windows exports use).
+_ENCODINGS = ("utf-8", "gb18030")
+
+
+@dataclass
+class Chunk:
+    """The lines of one form, as printed, with the file's line numbers."""
+
+    source_file: str
+    ordinal: int          # 1-based position of the form in its file
+    first_line: int       # 1-based line number of the title
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    title: str = ""
+    encoding: str = "utf-8"
+
+    @property
+    def form_id(self) -> str:
+        return f"{Path(self.source_file).stem}#{self.ordinal:03d}"
+
+
+def decode(data: bytes, source_file: str) -> tuple[str | None, str | None, list[Issue]]:
+    """Return (text, encoding, issues). text is None when the file cannot be read."""
+    def fail(message: str) -> tuple[None, None, list[Issue]]:
+        return None, None, [Issue(source_file, None, None, "file", None, message, "error")]
+
+    if not data.strip():
+        return fail(f"{source_file}: empty file, no self-evaluation form found")
+    if data.startswith(b"\xef\xbb\xbf"):
+        candidates = ("utf-8-sig",)
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ("utf-16",)
+    elif b"\x00" in data:
+        return fail(f"{source_file}: binary file (NUL bytes), not a text export of a form")
+    else:
+        candidates = _ENCODINGS
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_binary(text):
+            return fail(f"{source_file}: binary file (control characters), not a text export of a form")
+        return text.replace("\r\n", "\n").replace("\r", "\n"), encoding, []
+    return fail(f"{source_file}: cannot decode as UTF-8 or GB18030")
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:4096]
+    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    return controls > max(8, len(sample) // 50)
+
+
+_TITLE = re.compile(r"^(?P<district>.{0,8}?)" + re.escape(VOCAB["form_title"]) + r"(?P<year>\(?\d{4}年度\)?)?$")
+
+
+def title_match(line: str) -> re.Match | None:
+    """A title line holds one short cell ending with 项目支出绩效自评表, the year
+    sometimes on the same line ("朝阳区项目支出绩效自评表 (2022年度)")."""
+    return _TITLE.match(norm_label(line))
+
+
+def is_title(line: str) -> bool:
+    return title_match(line) is not None
+
+
+def split_forms(text: str, source_file: str, encoding: str = "utf-8") -> tuple[list[Chunk], list[Issue]]:
+    """Cut a file's text at its title lines. Text before the first title is reported."""
+    chunks: list[Chunk] = []
+    issues: list[Issue] = []
+    preamble: list[tuple[int, str]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if is_title(line):
+            chunks.append(Chunk(source_file, len(chunks) + 1, number, [], line.strip(), encoding))
+        elif chunks:
+            chunks[-1].lines.append((number, line))
+        elif line.strip():
+            preamble.append((number, line))
+    if not chunks:
+        issues.append(Issue(source_file, None, 1, "file", text[:80],
+                            f"no self-evaluation form found in {source_file} "
+                            f"(no line ending in {VOCAB['form_title']})", "error"))
+    elif preamble:
+        line_no, line = preamble[0]
+        issues.append(Issue(source_file, None, line_no, "file", line[:80],
+                            f"{len(preamble)} line(s) before the first form title were ignored", "warning"))
+    return chunks, issues
