@@ -1,0 +1,247 @@
+"""The ETL run: raw files -> parsed forms -> validated tables in data/processed/.
+
+Each raw file is parsed on its own (in parallel with --jobs) and its result is
+cached under its sha256, so a run on an unchanged corpus re-reads nothing and
+one changed file re-parses only that file.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import pickle
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from selfeval import schema, tables
+from selfeval.cells import to_rows
+from selfeval.form import parse_form
+from selfeval.issues import Issue
+from selfeval.read import decode, split_forms
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+class EtlError(Exception):
+    """A run that could not write its outputs (locked, read-only or full output folder)."""
+
+
+@dataclass
+class FileResult:
+    file_row: dict
+    projects: list[dict] = field(default_factory=list)
+    funds: list[dict] = field(default_factory=list)
+    indicators: list[dict] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def code_fingerprint() -> str:
+    """Changes whenever the parser or its vocabulary changes, invalidating the cache."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.glob("*.py")) + sorted(PACKAGE_DIR.glob("*.yaml")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def read_sources(raw_dir: Path) -> dict[str, dict]:
+    path = raw_dir / "sources.csv"
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return {row["file_name"]: row for row in csv.DictReader(handle)}
+
+
+def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
+    """One raw file -> rows for every table. Never raises: a failure becomes an issue."""
+    sha = hashlib.sha256(data).hexdigest()
+    result = FileResult({"source_file": name, "sha256": sha, "encoding": None, "titles_seen": 0,
+                         "forms_loaded": 0, "forms_rejected": 0, "duplicate_of": None, "status": "failed"})
+    text, encoding, issues = decode(data, name)
+    result.issues += issues
+    if text is None:
+        return result
+    result.file_row["encoding"] = encoding
+    chunks, issues = split_forms(text, name, encoding)
+    result.issues += issues
+    result.file_row["titles_seen"] = len(chunks)
+    for chunk in chunks:
+        try:
+            layout, rows = to_rows(chunk.lines)
+            form = parse_form(chunk, layout, rows)
+        except Exception as exc:  # a parser bug must not take the other forms down
+            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            result.issues.append(Issue(name, chunk.form_id, chunk.first_line, "form", chunk.title,
+                                       f"parser failed on this form: {last}", "error"))
+            result.file_row["forms_rejected"] += 1
+            continue
+        result.issues += form.issues
+        if any(i.severity == "error" for i in form.issues):
+            result.file_row["forms_rejected"] += 1
+            result.issues.append(Issue(name, chunk.form_id, chunk.first_line, "form", chunk.title,
+                                       "form not loaded because of the error(s) above", "error"))
+            continue
+        result.file_row["forms_loaded"] += 1
+        result.projects.append(tables.project_row(form, source))
+        result.funds += [{"form_id": chunk.form_id, **fund} for fund in form.funds]
+        result.indicators += [{"form_id": chunk.form_id, **ind} for ind in form.indicators]
+    loaded, rejected = result.file_row["forms_loaded"], result.file_row["forms_rejected"]
+    result.file_row["status"] = "ok" if not rejected and loaded else ("partial" if loaded else "failed")
+    if source and source.get("sha256") and source["sha256"] != sha:
+        result.issues.append(Issue(name, None, None, "file", None,
+                                   "sha256 differs from data/raw/sources.csv: the raw file was changed", "warning"))
+    if source is None:
+        result.issues.append(Issue(name, None, None, "file", None,
+                                   "file not listed in data/raw/sources.csv; district and year only from the forms",
+                                   "warning"))
+    return result
+
+
+def _parse_cached(args) -> FileResult:
+    name, path, source, cache_dir, code = args
+    data = Path(path).read_bytes()
+    key = hashlib.sha256(data + code.encode() + json.dumps(source, sort_keys=True).encode()).hexdigest()
+    cached = Path(cache_dir) / f"{key}.pkl" if cache_dir else None
+    if cached and cached.exists():
+        with open(cached, "rb") as handle:
+            return pickle.load(handle)
+    result = parse_file(name, data, source)
+    if cached:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp")
+        with open(tmp, "wb") as handle:
+            pickle.dump(result, handle)
+        tmp.replace(cached)
+    return result
+
+
+def raw_files(raw_dir: Path) -> list[Path]:
+    return sorted(p for p in raw_dir.glob("*.txt") if p.is_file())
+
+
+def raw_fingerprint(raw_dir: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in raw_files(raw_dir)}
+
+
+def collect(raw_dir: Path, cache_dir: Path | None = None, jobs: int = 1, progress: bool = False) -> dict[str, pd.DataFrame]:
+    """Parse every raw file and return the validated tables (no writing)."""
+    sources = read_sources(raw_dir)
+    code = code_fingerprint()
+    paths = raw_files(raw_dir)
+    work = [(p.name, str(p), sources.get(p.name), str(cache_dir) if cache_dir else None, code) for p in paths]
+    if jobs > 1 and len(work) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = list(_progress(pool.map(_parse_cached, work, chunksize=max(1, len(work) // (jobs * 8))),
+                                     len(work), progress))
+    else:
+        results = list(_progress(map(_parse_cached, work), len(work), progress))
+    seen: dict[str, str] = {}
+    merged = FileResult({})
+    file_rows = []
+    for result in results:
+        sha, name = result.file_row["sha256"], result.file_row["source_file"]
+        if sha in seen:  # the same bytes twice: load once, say so
+            file_rows.append({**result.file_row, "forms_loaded": 0, "forms_rejected": 0,
+                              "duplicate_of": seen[sha], "status": "duplicate"})
+            merged.issues.append(Issue(name, None, None, "file", None,
+                                       f"same content (sha256) as {seen[sha]}; loaded once", "warning"))
+            continue
+        seen[sha] = name
+        file_rows.append(result.file_row)
+        for part in ("projects", "funds", "indicators", "issues"):
+            getattr(merged, part).extend(getattr(result, part))
+    if not paths:
+        merged.issues.append(Issue(str(raw_dir), None, None, "file", None,
+                                   f"no *.txt files in {raw_dir}", "error"))
+    return _validated({
+        "projects": merged.projects, "funds": merged.funds, "indicators": merged.indicators,
+        "files": file_rows, "parse_issues": [vars(i) for i in merged.issues],
+    })
+
+
+def _validated(rows: dict[str, list[dict]]) -> dict[str, pd.DataFrame]:
+    frames = {}
+    for name, table_rows in rows.items():
+        frame = pd.DataFrame(table_rows) if table_rows else pd.DataFrame(columns=schema.columns(name))
+        if name in ("funds",) and len(frame):
+            frame["execution_rate"] = frame["execution_rate"].map(lambda v: None if v is None or pd.isna(v) else v / 100)
+        frames[name] = schema.validate(name, schema.conform(name, frame))
+    return frames
+
+
+def _progress(iterable, total: int, enabled: bool):
+    if not enabled or total < 20:
+        return iterable
+    from tqdm import tqdm
+    return tqdm(iterable, total=total, unit="file", file=sys.stderr)
+
+
+def run(raw_dir: Path, out_dir: Path, jobs: int = 1, progress: bool = False, use_cache: bool = True) -> dict:
+    """Rebuild out_dir from raw_dir. Returns the run summary (also written as run.json)."""
+    started = time.time()
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(out_dir / ".etl.lock"), timeout=0)
+        lock.acquire()
+    except Timeout:
+        raise EtlError(f"another ETL run is writing to {out_dir} (lock {out_dir / '.etl.lock'}); "
+                       "wait for it to finish and run again") from None
+    except OSError as exc:
+        raise EtlError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from None
+    try:
+        fingerprint = raw_fingerprint(raw_dir)
+        previous = read_manifest(out_dir)
+        code = code_fingerprint()
+        if previous and previous.get("raw_files") == fingerprint and previous.get("code") == code \
+                and all((out_dir / f"{t}.parquet").exists() for t in previous.get("tables", [])):
+            return {**previous, "reused": True, "seconds": round(time.time() - started, 3)}
+        frames = collect(raw_dir, out_dir / ".cache" if use_cache else None, jobs, progress)
+        summary = _summary(frames, fingerprint, code, started)
+        resources = {name: f"{name}.parquet" for name in frames}
+        extra = {"datapackage.json": schema.datapackage_json(resources),
+                 "data_dictionary.md": schema.data_dictionary_markdown(),
+                 "run.json": json.dumps(summary, ensure_ascii=False, indent=2)}
+        try:
+            tables.write_outputs(frames, out_dir, extra)
+        except OSError as exc:
+            raise EtlError(f"cannot write outputs to {out_dir}: {exc.strerror or exc}; "
+                           "the previous outputs were left as they were") from None
+        return {**summary, "reused": False}
+    finally:
+        lock.release()
+
+
+def _summary(frames: dict[str, pd.DataFrame], fingerprint: dict, code: str, started: float) -> dict:
+    issues = frames["parse_issues"]
+    return {
+        "raw_files": fingerprint,
+        "code": code,
+        "tables": list(frames),
+        "files": len(frames["files"]),
+        "forms": len(frames["projects"]),
+        "forms_rejected": int(frames["files"]["forms_rejected"].sum()) if len(frames["files"]) else 0,
+        "funds": len(frames["funds"]),
+        "indicators": len(frames["indicators"]),
+        "issues": {s: int((issues["severity"] == s).sum()) for s in ("error", "warning", "repaired")},
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "seconds": round(time.time() - started, 3),
+    }
+
+
+def read_manifest(out_dir: Path) -> dict | None:
+    try:
+        return json.loads((Path(out_dir) / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def read_tables(out_dir: Path, names=None) -> dict[str, pd.DataFrame]:
+    manifest = read_manifest(out_dir) or {}
+    return {name: pd.read_parquet(Path(out_dir) / f"{name}.parquet") for name in (names or manifest.get("tables", []))}

@@ -1,0 +1,221 @@
+"""Every column of every table, declared once.
+
+The declaration documents the data (data dictionary, datapackage.json) and
+validates it (pandera) on every run, so the three can never disagree.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str            # string | float | int | bool
+    label_zh: str         # the form's printed label, or a Chinese gloss
+    description: str
+    unit: str | None = None
+    nullable: bool = True
+    checks: tuple = ()
+
+
+def _c(name, dtype, label_zh, description, unit=None, nullable=True, checks=()):
+    return Column(name, dtype, label_zh, description, unit, nullable, tuple(checks))
+
+
+_FRACTION = (pa.Check.ge(0),)
+_NONNEG = (pa.Check.ge(0),)
+_SEVERITY = (pa.Check.isin(["error", "warning", "repaired"]),)
+
+_FUND_VALUES = [
+    ("initial_budget", "年初预算数", "budget at the start of the year", "万元"),
+    ("full_year_budget", "全年预算数", "full-year (adjusted) budget", "万元"),
+    ("executed", "全年执行数", "amount spent in the year", "万元"),
+    ("weight", "分值", "points the budget-execution line is worth (normally 10)", "points"),
+    ("execution_rate", "执行率", "execution rate as printed, as a fraction (99.74% -> 0.9974)", "fraction"),
+    ("score", "得分", "points the unit gave itself for budget execution", "points"),
+]
+
+TABLES: dict[str, dict] = {
+    "projects": {
+        "description": "One row per form (项目支出绩效自评表): header, goal, budget line and totals.",
+        "primary_key": ["form_id"],
+        "columns": [
+            _c("form_id", "string", "表单编号", "stable id: source file stem + '#' + ordinal in the file", nullable=False),
+            _c("source_file", "string", "来源文件", "raw file name under data/raw/", nullable=False),
+            _c("form_ordinal", "int", "文件内序号", "1-based position of the form in its file", nullable=False),
+            _c("first_line", "int", "起始行", "line number of the form's title in the raw file", nullable=False),
+            _c("layout", "string", "版式", "cell_per_line (Word export) or tab_rows (PDF export)", nullable=False),
+            _c("title", "string", "表名", "the printed title line"),
+            _c("year", "int", "年度", "budget year, from the form (else sources.csv)"),
+            _c("district", "string", "区", "district (朝阳区, 丰台区, ...)"),
+            _c("district_source", "string", "区来源", "where district came from: title, department or sources.csv"),
+            _c("department", "string", "主管部门", "supervising department as printed"),
+            _c("implementing_unit", "string", "实施单位", "implementing unit as printed"),
+            _c("project_name", "string", "项目名称", "project name as printed (not unique)"),
+            _c("contact_person", "string", "项目负责人", "person responsible (not printed on every template)"),
+            _c("phone", "string", "联系电话", "contact phone, kept as text"),
+            _c("goal_text", "string", "预期目标", "the year's goal as printed"),
+            _c("achievement_text", "string", "实际完成情况", "what was achieved, as printed"),
+            _c("initial_budget", "float", "年初预算数", "年度资金总额 at the start of the year", "万元", checks=_NONNEG),
+            _c("full_year_budget", "float", "全年预算数", "年度资金总额, full-year (adjusted) budget", "万元", checks=_NONNEG),
+            _c("executed", "float", "全年执行数", "年度资金总额 spent in the year", "万元", checks=_NONNEG),
+            _c("budget_weight", "float", "分值", "points for budget execution", "points", checks=_NONNEG),
+            _c("execution_rate_raw", "string", "执行率", "execution rate as printed"),
+            _c("execution_rate", "float", "执行率", "execution rate as printed, as a fraction", "fraction", checks=_FRACTION),
+            _c("budget_score", "float", "得分", "self-score for budget execution", "points", checks=_NONNEG),
+            _c("total_weight_raw", "string", "总分(分值)", "total weight as printed"),
+            _c("total_weight", "float", "总分(分值)", "total weight (normally 100)", "points", checks=_NONNEG),
+            _c("total_score_raw", "string", "总分(得分)", "total self-score as printed"),
+            _c("total_score", "float", "总分(得分)", "total self-score", "points", checks=_NONNEG),
+            _c("n_indicators", "int", "三级指标数", "number of third-level indicators read", nullable=False),
+        ],
+    },
+    "funds": {
+        "description": "One row per form and fund line (年度资金总额, 当年财政拨款, 上年结转资金, 其他资金).",
+        "primary_key": ["form_id", "fund_line"],
+        "columns": [
+            _c("form_id", "string", "表单编号", "the form (projects.form_id)", nullable=False),
+            _c("fund_line", "string", "资金类别", "total, current_appropriation, carryover or other", nullable=False,
+               checks=(pa.Check.isin(["total", "current_appropriation", "carryover", "other"]),)),
+            _c("fund_label", "string", "资金类别(原文)", "the fund line's label as printed", nullable=False),
+            _c("line", "int", "行号", "line number in the raw file", nullable=False),
+            *[c for name, zh, desc, unit in _FUND_VALUES for c in (
+                _c(f"{name}_raw", "string", zh, f"{desc}: as printed"),
+                _c(name, "float", zh, desc, unit, checks=_NONNEG),
+            )],
+        ],
+    },
+    "indicators": {
+        "description": "One row per third-level indicator (三级指标) of a form's 绩效指标 table.",
+        "primary_key": ["form_id", "indicator_order"],
+        "columns": [
+            _c("form_id", "string", "表单编号", "the form (projects.form_id)", nullable=False),
+            _c("indicator_order", "int", "序号", "1-based order of the indicator in its form", nullable=False),
+            _c("line", "int", "行号", "line number in the raw file", nullable=False),
+            _c("level1_raw", "string", "一级指标", "level-1 label as printed in this row (null: carried or inferred)"),
+            _c("level1", "string", "一级指标(代码)", "output, cost, effect or satisfaction",
+               checks=(pa.Check.isin(["output", "cost", "effect", "satisfaction"]),)),
+            _c("level2_raw", "string", "二级指标", "level-2 label as printed in this row (null: carried or inferred)"),
+            _c("level2", "string", "二级指标(代码)", "quantity, quality, timeliness, cost, economic_cost, social_benefit, ..."),
+            _c("indicator_prefix", "string", "指标编号", "a printed prefix such as 指标1"),
+            _c("indicator_name", "string", "三级指标", "indicator name as printed, prefix removed"),
+            _c("target_raw", "string", "年度指标值", "target as printed"),
+            _c("actual_raw", "string", "实际完成值", "actual as printed"),
+            _c("weight_raw", "string", "分值", "weight as printed"),
+            _c("weight", "float", "分值", "points the indicator is worth ('10%' printed means 10)", "points", checks=_NONNEG),
+            _c("score_raw", "string", "得分", "self-score as printed"),
+            _c("score", "float", "得分", "points the unit gave itself", "points", checks=_NONNEG),
+            _c("deviation_note", "string", "偏差原因分析及改进措施", "deviation reason and remedy as printed"),
+        ],
+    },
+    "files": {
+        "description": "One row per raw file: what the run saw, loaded and rejected (titles_seen = forms_loaded + forms_rejected).",
+        "primary_key": ["source_file"],
+        "columns": [
+            _c("source_file", "string", "来源文件", "raw file name under data/raw/", nullable=False),
+            _c("sha256", "string", "校验值", "sha256 of the file's bytes", nullable=False),
+            _c("encoding", "string", "编码", "encoding the file was decoded with"),
+            _c("titles_seen", "int", "表头数", "form titles found in the file", nullable=False, checks=_NONNEG),
+            _c("forms_loaded", "int", "已载入", "forms that became rows of projects", nullable=False, checks=_NONNEG),
+            _c("forms_rejected", "int", "未载入", "forms with an error-level parse issue, not loaded",
+               nullable=False, checks=_NONNEG),
+            _c("duplicate_of", "string", "重复于", "an earlier file with the same sha256 (this one is not loaded)"),
+            _c("status", "string", "状态", "ok, partial, failed or duplicate", nullable=False,
+               checks=(pa.Check.isin(["ok", "partial", "failed", "duplicate"]),)),
+        ],
+    },
+    "parse_issues": {
+        "description": "Every anomaly the ETL met or repaired. error: the form or file was not loaded.",
+        "primary_key": [],
+        "columns": [
+            _c("source_file", "string", "来源文件", "raw file name", nullable=False),
+            _c("form_id", "string", "表单编号", "the form, when the issue is inside one"),
+            _c("line", "int", "行号", "line number in the raw file"),
+            _c("field", "string", "字段", "the field or block concerned"),
+            _c("raw_text", "string", "原文", "the raw text concerned"),
+            _c("message", "string", "说明", "what happened", nullable=False),
+            _c("severity", "string", "级别", "error, warning or repaired", nullable=False, checks=_SEVERITY),
+        ],
+    },
+}
+
+_PANDAS_DTYPES = {"string": "string", "float": "Float64", "int": "Int64", "bool": "boolean"}
+_FRICTIONLESS_TYPES = {"string": "string", "float": "number", "int": "integer", "bool": "boolean"}
+
+
+def columns(table: str) -> list[str]:
+    return [c.name for c in TABLES[table]["columns"]]
+
+
+def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Order and type a frame's columns as declared (missing columns become null)."""
+    out = pd.DataFrame(index=frame.index)
+    for column in TABLES[table]["columns"]:
+        values = frame[column.name] if column.name in frame else pd.Series([None] * len(frame), index=frame.index)
+        out[column.name] = values.astype(object).where(values.notna(), None).astype(_PANDAS_DTYPES[column.dtype])
+    return out.reset_index(drop=True)
+
+
+def pandera_schema(table: str) -> pa.DataFrameSchema:
+    spec = TABLES[table]
+    return pa.DataFrameSchema(
+        {c.name: pa.Column(_PANDAS_DTYPES[c.dtype], checks=list(c.checks), nullable=c.nullable)
+         for c in spec["columns"]},
+        unique=spec["primary_key"] or None,
+        strict=True,
+        ordered=True,
+        name=table,
+    )
+
+
+def validate(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    return pandera_schema(table).validate(frame, lazy=True)
+
+
+def datapackage(resources: dict[str, str]) -> dict:
+    """A Frictionless Data Package (v2) describing the tables; resources maps table -> file path."""
+    return {
+        "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+        "name": "selfeval",
+        "title": "Beijing project expenditure performance self-evaluation forms (项目支出绩效自评表)",
+        "resources": [
+            {
+                "name": table,
+                "path": path,
+                "format": path.rsplit(".", 1)[-1],
+                "description": TABLES[table]["description"],
+                "schema": {
+                    "fields": [
+                        {"name": c.name, "type": _FRICTIONLESS_TYPES[c.dtype], "title": c.label_zh,
+                         "description": c.description + (f" ({c.unit})" if c.unit else ""),
+                         "constraints": {"required": not c.nullable}}
+                        for c in TABLES[table]["columns"]
+                    ],
+                    **({"primaryKey": TABLES[table]["primary_key"]} if TABLES[table]["primary_key"] else {}),
+                },
+            }
+            for table, path in resources.items()
+        ],
+    }
+
+
+def data_dictionary_markdown() -> str:
+    lines = ["# Data dictionary", "",
+             "Generated from `selfeval/schema.py` (the single declaration of every column); "
+             "do not edit by hand: `make docs` rewrites it.", ""]
+    for table, spec in TABLES.items():
+        lines += [f"## {table}", "", spec["description"], "",
+                  "| column | type | unit | 中文 | meaning |", "|---|---|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.dtype} | {c.unit or ''} | {c.label_zh} | {c.description} |"
+                  for c in spec["columns"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def datapackage_json(resources: dict[str, str]) -> str:
+    return json.dumps(datapackage(resources), ensure_ascii=False, indent=2)

@@ -1,0 +1,93 @@
+"""Parsed forms -> validated DataFrames; DataFrames -> files, replaced atomically."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from selfeval import schema
+from selfeval.form import Form
+from selfeval.vocabulary import VOCAB, norm_label
+
+def district_of(form: Form, source: dict | None) -> tuple[str | None, str | None]:
+    """District from the printed title, else the department's name, else sources.csv."""
+    for field_name, origin in (("title", "title"), ("department", "department"), ("implementing_unit", "department")):
+        text = norm_label(form.project.get(field_name))
+        for district in VOCAB["districts"]:
+            if district in text:
+                return district, origin
+    if source and source.get("district"):
+        return source["district"], "sources.csv"
+    return None, None
+
+
+def project_row(form: Form, source: dict | None) -> dict:
+    total = next((f for f in form.funds if f["fund_line"] == "total"), {})
+    district, district_source = district_of(form, source)
+    row = {key: form.project.get(key) for key in schema.columns("projects")}
+    row.update(
+        form_id=form.chunk.form_id, source_file=form.chunk.source_file, form_ordinal=form.chunk.ordinal,
+        first_line=form.chunk.first_line, layout=form.layout,
+        year=form.project.get("year") or (int(source["year"]) if source and source.get("year") else None),
+        district=district, district_source=district_source,
+        initial_budget=total.get("initial_budget"), full_year_budget=total.get("full_year_budget"),
+        executed=total.get("executed"), budget_weight=total.get("weight"),
+        execution_rate_raw=total.get("execution_rate_raw"),
+        execution_rate=None if total.get("execution_rate") is None else total["execution_rate"] / 100,  # printed %
+        budget_score=total.get("score"), n_indicators=len(form.indicators),
+    )
+    return row
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?%?$")
+
+
+def neutralise_for_csv(value):
+    """Spreadsheet-safe text: control characters dropped, and a cell that Excel
+    would run as a formula (=, +, -, @ first) prefixed with an apostrophe."""
+    if not isinstance(value, str):
+        return value
+    value = _CONTROL.sub("", value)
+    if len(value) > 1 and _FORMULA_START.match(value) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == "string":
+            out[column] = out[column].map(neutralise_for_csv, na_action="ignore").astype("string")
+    return out
+
+
+def write_outputs(tables: dict[str, pd.DataFrame], out_dir: Path, extra_files: dict[str, str]) -> list[Path]:
+    """Write every table as Parquet and CSV (UTF-8 with BOM, for Excel) plus extra text
+    files, all into a staging folder first, then move them into place one by one
+    with os.replace. A crash before the move leaves the previous outputs as they were;
+    the manifest (run.json, in extra_files) is moved last so a reader can tell a
+    complete set."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    try:
+        written = []
+        for name, frame in tables.items():
+            frame.to_parquet(staging / f"{name}.parquet", index=False)
+            csv_safe(frame).to_csv(staging / f"{name}.csv", index=False, encoding="utf-8-sig")
+            written += [f"{name}.parquet", f"{name}.csv"]
+        for file_name, text in extra_files.items():
+            (staging / file_name).write_text(text, encoding="utf-8")
+        ordered = [w for w in written + list(extra_files) if w != "run.json"] + (["run.json"] if "run.json" in extra_files else [])
+        for file_name in ordered:
+            os.replace(staging / file_name, out_dir / file_name)
+        return [out_dir / f for f in ordered]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
