@@ -65,20 +65,28 @@ def parse_form(chunk: Chunk, layout: str, rows: list[Row]) -> Form:
 
 
 def _sections(rows: list[Row]) -> dict[str, list[Row]]:
-    """Assign each row to a block by the label that opens the block."""
-    sections: dict[str, list[Row]] = {k: [] for k in ("header", "funds", "goal", "indicators", "total")}
+    """Assign each row to a block by the label that opens the block.
+
+    Blocks only move forward (header, funds, goal, indicators, total), and a
+    block opens only on its exact label, so an indicator named
+    "项目资金整体支出进度" cannot reopen the funds block.
+    """
+    order = ("header", "funds", "goal", "indicators", "total")
+    sections: dict[str, list[Row]] = {k: [] for k in order}
     current = "header"
     for row in rows:
         first = row.filled[0] if row.filled else ""
-        if vocab.startswith_label(first, "funds_block"):
-            current = "funds"
-        elif vocab.matches(first, vocab.VOCAB["goal_block"]):
-            current = "goal"
-        elif vocab.matches(first, vocab.VOCAB["indicator_block"]) or (
-                current != "indicators" and vocab.matches(first, ["一级指标"])):
-            current = "indicators"
-        elif vocab.matches(first, vocab.VOCAB["total_row"]):
-            current = "total"
+        opened = None
+        if vocab.matches(first, vocab.FUNDS_BLOCK):
+            opened = "funds"
+        elif vocab.matches(first, vocab.GOAL_BLOCK):
+            opened = "goal"
+        elif vocab.matches(first, vocab.INDICATOR_BLOCK) or vocab.norm_label(first) == "一级指标":
+            opened = "indicators"
+        elif vocab.matches(first, vocab.TOTAL_ROW):
+            opened = "total"
+        if opened and order.index(opened) > order.index(current):
+            current = opened
         sections[current].append(row)
     return sections
 
@@ -110,6 +118,8 @@ def _parse_funds(form: Form, rows: list[Row]) -> None:
     for row in rows:
         label_at = next((i for i, c in enumerate(row.cells) if vocab.norm_label(c) in vocab.FUND_LINES), None)
         if label_at is None:
+            if not sum(vocab.norm_label(c) in vocab.FUND_COLUMNS for c in row.cells) >= 3:
+                form.issue(row.line, "funds", row.text, "row in 项目资金 without a known fund-line label; not read")
             continue
         line = vocab.FUND_LINES[vocab.norm_label(row.cells[label_at])]
         values = _align_fund_values(row.cells[label_at + 1:])
@@ -146,7 +156,7 @@ def _align_fund_values(cells: list[str]) -> list[str]:
 
 def _parse_goal(form: Form, rows: list[Row]) -> None:
     texts = [cell for row in rows for cell in row.filled
-             if not vocab.matches(cell, vocab.VOCAB["goal_block"]) and vocab.norm_label(cell) not in vocab.GOAL_LABELS]
+             if not vocab.matches(cell, vocab.GOAL_BLOCK) and vocab.norm_label(cell) not in vocab.GOAL_LABELS]
     form.project["goal_text"] = texts[0] if texts else None
     form.project["achievement_text"] = texts[1] if len(texts) > 1 else None
     if len(texts) > 2:
@@ -210,8 +220,7 @@ def _parse_indicators(form: Form, rows: list[Row]) -> None:
 
 
 def _is_indicator_header(cells: list[str]) -> bool:
-    header = {vocab.norm_label(h) for h in vocab.VOCAB["indicator_header"]}
-    return sum(vocab.norm_label(c) in header for c in cells) >= 3
+    return sum(vocab.norm_label(c) in vocab.INDICATOR_HEADER for c in cells) >= 3
 
 
 def _split_levels(cells: list[str], newer_taxonomy: bool):
@@ -219,7 +228,7 @@ def _split_levels(cells: list[str], newer_taxonomy: bool):
     found1, found2, position = [], [], 0
     for position, cell in enumerate(cells):
         key = vocab.norm_label(cell)
-        if not key or vocab.matches(cell, vocab.VOCAB["indicator_block"]):
+        if not key or vocab.matches(cell, vocab.INDICATOR_BLOCK):
             continue
         if key == "成本指标":
             # printed as level-1 in newer templates when a 经济成本指标 follows in the row
@@ -243,7 +252,7 @@ def _indicator_values(form: Form, row: Row, raw_cells: list[str]) -> dict | None
     raw_cells keeps empty cells: where only one of target/actual is printed,
     an empty cell between the name and the 分值 tells which one is missing.
     """
-    raw_cells = [c for c in raw_cells if not vocab.matches(c, vocab.VOCAB["indicator_block"])]
+    raw_cells = [c for c in raw_cells if not vocab.matches(c, vocab.INDICATOR_BLOCK)]
     positions = [i for i, c in enumerate(raw_cells) if c]
     cells = [raw_cells[i] for i in positions]
     pair = _weight_score_position(cells)

@@ -11,8 +11,10 @@ import yaml
 _WHITESPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=1 << 18)
 def norm_label(text: str | None) -> str:
-    """Fold widths (NFKC) and drop all white space: how labels are compared."""
+    """Fold widths (NFKC) and drop all white space: how labels are compared.
+    Cached: the same few hundred labels and values recur in every form."""
     if not text:
         return ""
     return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
@@ -43,19 +45,20 @@ INDICATOR_PREFIX = re.compile(VOCAB["indicator_prefix_pattern"])
 YEAR = re.compile(VOCAB["year_pattern"])
 
 
+def _labels(*names: str) -> frozenset[str]:
+    return frozenset(norm_label(label) for name in names for label in VOCAB[name])
+
+
+FUNDS_BLOCK = _labels("funds_block")
+GOAL_BLOCK = _labels("goal_block")
+INDICATOR_BLOCK = _labels("indicator_block")
+INDICATOR_HEADER = _labels("indicator_header")
+TOTAL_ROW = _labels("total_row")
+
+
 def matches(cell: str | None, labels) -> bool:
-    """True when the cell is one of the labels (a list of printed labels or an index)."""
-    key = norm_label(cell)
-    if isinstance(labels, dict):
-        return key in labels
-    return key in {norm_label(label) for label in labels}
-
-
-@lru_cache(maxsize=None)
-def startswith_label(cell: str, block: str) -> bool:
-    """True when the cell starts with one of a block's labels (e.g. 项目资金(万元))."""
-    key = norm_label(cell)
-    return any(key.startswith(norm_label(label)) for label in VOCAB[block])
+    """True when the cell is one of the labels (a set or index of normalised labels)."""
+    return norm_label(cell) in labels
 
 
 def is_empty(cell: str | None) -> bool:
