@@ -1,0 +1,137 @@
+"""What every notebook does first and last: load the tables, keep the forms its
+parameters select, say what data it used, and record its findings as numbers.
+
+Notebooks import this instead of copying cells, so a filter means the same
+thing in every report.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from selfeval import pipeline
+
+ALL = "all"
+FORM_TABLES = ("projects", "funds", "indicators", "checks")
+_CODE_PREFIX = re.compile(r"^\d+-")
+
+
+def unit_name(projects: pd.DataFrame) -> pd.Series:
+    """The budget unit a form belongs to: its 主管部门 without a leading budget code
+    ("618-小关" -> "小关"); when that leaves a stub, the 实施单位 without its code."""
+    department = projects["department"].fillna("").str.replace(_CODE_PREFIX, "", regex=True)
+    implementing = projects["implementing_unit"].fillna("").str.replace(_CODE_PREFIX, "", regex=True)
+    stub = department.str.len() < 4
+    return department.where(~stub, implementing).replace("", pd.NA).astype("string")
+
+
+@dataclass
+class Selection:
+    """The tables restricted to the forms a notebook's parameters select."""
+
+    tables: dict[str, pd.DataFrame]
+    all_projects: pd.DataFrame
+    district: str
+    department: str
+    year: str | int
+
+    @property
+    def projects(self) -> pd.DataFrame:
+        return self.tables["projects"]
+
+    @property
+    def indicators(self) -> pd.DataFrame:
+        return self.tables["indicators"]
+
+    @property
+    def empty(self) -> bool:
+        return self.projects.empty
+
+    def label(self) -> str:
+        parts = [p for p in (self.district, self.department, self.year) if str(p) != ALL]
+        return " / ".join(str(p) for p in parts) or "全部 (all)"
+
+
+def load(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """The processed tables, with a `unit` column on projects."""
+    tables = pipeline.read_tables(Path(processed_dir))
+    tables["projects"] = tables["projects"].assign(unit=unit_name(tables["projects"]))
+    return tables
+
+
+def select(tables: dict[str, pd.DataFrame], district=ALL, department=ALL, year=ALL) -> Selection:
+    projects = tables["projects"]
+    keep = pd.Series(True, index=projects.index)
+    if str(district) != ALL:
+        keep &= projects["district"] == district
+    if str(department) != ALL:
+        keep &= (projects["department"] == department) | (projects["unit"] == department)
+    if str(year) != ALL:
+        keep &= projects["year"] == int(year)
+    keep = keep.fillna(False).astype(bool)
+    chosen = projects[keep]
+    ids = set(chosen["form_id"])
+    selected = {name: (frame[frame["form_id"].isin(ids)] if name in FORM_TABLES and name != "projects" else frame)
+                for name, frame in tables.items()}
+    selected["projects"] = chosen
+    return Selection(selected, projects, str(district), str(department), year)
+
+
+def years_by_district(projects: pd.DataFrame) -> dict[str, list[int]]:
+    years = projects.dropna(subset=["district", "year"]).groupby("district")["year"].unique()
+    return {district: sorted(int(y) for y in values) for district, values in years.items()}
+
+
+def scope_text(selection: Selection) -> str:
+    """Which forms, units and years a notebook used, and the caveat that districts'
+    forms come from different years, so a district comparison is also a year comparison."""
+    p = selection.projects
+    if p.empty:
+        return (f"No form matches the parameters ({selection.label()}): this report has no data. "
+                f"没有符合参数的表单。")
+    years = sorted(int(y) for y in p["year"].dropna().unique())
+    units = p["unit"].dropna().unique()
+    caveat = "; ".join(f"{district}: {', '.join(map(str, ys))}"
+                       for district, ys in years_by_district(selection.all_projects).items())
+    return (f"{len(p)} forms from {len(units)} unit(s) ({', '.join(sorted(units))}), "
+            f"year(s) {', '.join(map(str, years))}, {p['district'].nunique()} district(s). "
+            f"Forms by district and year in the whole corpus: {caveat}. Districts' forms come from "
+            f"different years, so a comparison between districts is also a comparison between years.")
+
+
+def _jsonable(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if np.isnan(value) else float(value)
+    if value is pd.NA:
+        return None
+    return value
+
+
+def record(figures_dir: str | Path, **findings) -> dict:
+    """Add numbers to <figures_dir>/findings.json (written atomically) and return them all.
+    Tests and the report index read this file; notebooks write their findings from it."""
+    folder = Path(figures_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "findings.json"
+    current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    current.update({key: _jsonable(value) for key, value in findings.items()})
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(current, handle, ensure_ascii=False, indent=2, default=str)
+    os.replace(tmp, path)
+    return current
+
+
+def reset_findings(figures_dir: str | Path) -> None:
+    path = Path(figures_dir) / "findings.json"
+    if path.exists():
+        path.unlink()
