@@ -1,0 +1,385 @@
+"""One chart style for every notebook and briefing slide.
+
+Typical notebook use::
+
+    from selfeval import charts
+
+    charts.use_style()
+    fig, ax = charts.new_figure()
+    ax.bar(names, rates)
+    charts.finish(
+        fig, ax,
+        title=charts.label("execution_rate", lang),
+        source=charts.source_line(["朝阳区", "丰台区"], [2021, 2022], lang=lang),
+        units="%", lang=lang,
+    )
+    charts.save_figure(fig, figures_dir, "execution_rate_by_unit")
+
+Chart text (titles, axis labels) comes from :func:`label`, so the same
+notebook can produce Chinese or English charts from its ``lang`` parameter.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import math
+import os
+import re
+import tempfile
+import textwrap
+import unicodedata
+from pathlib import Path
+from typing import NamedTuple
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import seaborn as sns
+from matplotlib import font_manager
+
+__all__ = [
+    "FIGURE_DPI",
+    "LABELS",
+    "SLIDE_SIZE",
+    "SavedFigure",
+    "find_cjk_font",
+    "finish",
+    "label",
+    "new_figure",
+    "save_figure",
+    "slugify",
+    "source_line",
+    "use_style",
+]
+
+# 16:9, the shape of a presentation slide; 10 in wide keeps default font
+# sizes readable when the picture is scaled to fill a slide.
+SLIDE_SIZE = (10.0, 5.625)
+FIGURE_SIZES = {
+    "slide": SLIDE_SIZE,
+    "half": (5.0, 5.625),  # one of two charts side by side on a slide
+    "wide": (12.0, 4.0),  # a long category axis (many departments)
+}
+# 200 dpi gives 2000 px across a slide-sized figure: sharp on a projector.
+FIGURE_DPI = 200
+
+# Preferred fonts in order. fonts-noto-cjk (installed by `make setup`) ships
+# all of them in one .ttc; SC first because the forms are Simplified Chinese.
+PREFERRED_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP")
+# Any other installed font whose name says it covers Chinese will do.
+_CJK_NAME_HINTS = re.compile(r"CJK|Hei|Song|WenQuanYi|Source Han|Noto Sans SC", re.IGNORECASE)
+# Where fonts-noto-cjk puts its files; probed when matplotlib's font cache
+# does not list a CJK font (cache built before the package was installed, or
+# a matplotlib < 3.11 that skips .ttc files when scanning system fonts).
+NOTO_CJK_TTC = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
+_FONT_FILE_HINTS = ("*CJK*Regular*", "*CJK*", "wqy*", "*Hei*", "*Song*")
+
+# ---------------------------------------------------------------------------
+# Chart text in both languages. Keep it small; notebooks add keys as needed.
+# ---------------------------------------------------------------------------
+LABELS: dict[str, dict[str, str]] = {
+    "execution_rate": {"zh": "预算执行率", "en": "Budget execution rate"},
+    "budget": {"zh": "全年预算数", "en": "Full-year budget"},
+    "spent": {"zh": "全年执行数", "en": "Full-year spending"},
+    "self_score": {"zh": "自评得分", "en": "Self-assessed score"},
+    "department": {"zh": "部门", "en": "Department"},
+    "district": {"zh": "区", "en": "District"},
+    "year": {"zh": "年度", "en": "Year"},
+    "projects": {"zh": "项目数", "en": "Number of projects"},
+    "wan_yuan": {"zh": "万元", "en": "10k yuan"},
+    "percent": {"zh": "%", "en": "%"},
+    # Building blocks of the source line, see source_line().
+    "source_prefix": {"zh": "来源：", "en": "Source: "},
+    "source_forms": {"zh": "项目支出绩效自评表", "en": "project expenditure performance self-evaluation forms"},
+}
+LANGS = ("zh", "en")
+
+
+def label(key: str, lang: str = "zh") -> str:
+    """Chart text for *key* in *lang* ("zh" or "en")."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    try:
+        return LABELS[key][lang]
+    except KeyError:
+        raise KeyError(
+            f"no chart label {key!r}; add it to selfeval.charts.LABELS (known: {', '.join(sorted(LABELS))})"
+        ) from None
+
+
+# ---------------------------------------------------------------------------
+# Style
+# ---------------------------------------------------------------------------
+def _installed_font_names() -> set[str]:
+    return {entry.name for entry in font_manager.fontManager.ttflist}
+
+
+def _pick_cjk_font(names: set[str]) -> str | None:
+    for preferred in PREFERRED_CJK_FONTS:
+        if preferred in names:
+            return preferred
+    # Deterministic choice among the rest; avoid monospace faces for labels.
+    others = sorted(n for n in names if _CJK_NAME_HINTS.search(n))
+    proportional = [n for n in others if "mono" not in n.lower()]
+    return (proportional or others or [None])[0]
+
+
+def _candidate_font_files() -> list[str]:
+    files = [NOTO_CJK_TTC]
+    for folder in _FONT_DIRS:
+        folder = os.path.expanduser(folder)
+        if not os.path.isdir(folder):
+            continue
+        for hint in _FONT_FILE_HINTS:
+            for ext in ("ttc", "otf", "ttf"):
+                files.extend(sorted(glob.glob(os.path.join(folder, "**", f"{hint}.{ext}"), recursive=True)))
+    seen: set[str] = set()
+    return [f for f in files if os.path.isfile(f) and not (f in seen or seen.add(f))]
+
+
+def find_cjk_font() -> str:
+    """Name of an installed font that has Chinese glyphs.
+
+    Looks in matplotlib's font list first. If nothing is there, registers
+    font files from the usual system folders with ``fontManager.addfont``:
+    matplotlib >= 3.11 then sees every face of a .ttc ("Noto Sans CJK SC",
+    ...), older versions only the first face ("Noto Sans CJK JP"), which is
+    why both names are accepted.
+    """
+    name = _pick_cjk_font(_installed_font_names())
+    if name:
+        return name
+    for path in _candidate_font_files():
+        try:
+            font_manager.fontManager.addfont(path)
+        except (OSError, RuntimeError, ValueError):
+            continue  # unreadable or unsupported file: try the next one
+        name = _pick_cjk_font(_installed_font_names())
+        if name:
+            return name
+    raise RuntimeError(
+        "No CJK font found for Chinese chart text (looked for "
+        f"{', '.join(PREFERRED_CJK_FONTS)} or any CJK/Hei/Song/WenQuanYi font). "
+        "Fix: run `make setup` to install fonts-noto-cjk "
+        "(or `sudo apt-get install fonts-noto-cjk`), then restart the kernel."
+    )
+
+
+def use_style() -> str:
+    """Apply the project chart style to matplotlib; returns the CJK font used.
+
+    Safe to call more than once (every notebook calls it in its first cell).
+    """
+    cjk = find_cjk_font()
+    # seaborn's set_theme resets rcParams, so it must run before the font
+    # settings below, which would otherwise be overwritten.
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+    mpl.rcParams.update(
+        {
+            # The CJK font first; DejaVu Sans (bundled with matplotlib) as
+            # per-glyph fallback for anything the CJK font lacks.
+            "font.family": "sans-serif",
+            "font.sans-serif": [cjk, "DejaVu Sans"],
+            # CJK fonts often lack U+2212 MINUS SIGN; use the ASCII hyphen.
+            "axes.unicode_minus": False,
+            "figure.figsize": SLIDE_SIZE,
+            "figure.dpi": 100,  # on-screen size in notebooks
+            "savefig.dpi": FIGURE_DPI,
+            "axes.titlesize": 15,
+            "axes.titleweight": "bold",
+            "axes.titlelocation": "left",
+            "axes.labelsize": 11,
+            "xtick.labelsize": 10,
+            "ytick.labelsize": 10,
+            "legend.fontsize": 10,
+            "legend.frameon": False,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            # Text as paths: the SVG looks the same on machines without the font.
+            "svg.fonttype": "path",
+            # Fixed salt -> stable element ids -> byte-identical SVGs for
+            # identical charts, so regenerated figures do not churn in git.
+            "svg.hashsalt": "selfeval",
+        }
+    )
+    return cjk
+
+
+def new_figure(kind: str = "slide", **subplot_kw):
+    """A new (fig, ax) sized for a slide (16:9, 10 x 5.625 in) or a variant.
+
+    *kind* is "slide" (default), "half" or "wide". The figure uses
+    constrained layout so titles and labels are never clipped.
+    """
+    try:
+        size = FIGURE_SIZES[kind]
+    except KeyError:
+        raise ValueError(f"kind must be one of {sorted(FIGURE_SIZES)}, got {kind!r}") from None
+    fig, ax = plt.subplots(figsize=size, layout="constrained", subplot_kw=subplot_kw or None)
+    return fig, ax
+
+
+# ---------------------------------------------------------------------------
+# Titles, units, source line
+# ---------------------------------------------------------------------------
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (str, int)):
+        return [value]
+    return list(value)
+
+
+def _format_years(years) -> str:
+    # "all" is the notebooks' default year parameter: no year in the line.
+    ys = sorted({int(y) for y in _as_list(years) if str(y) != "all"})
+    if not ys:
+        return ""
+    if len(ys) == 1:
+        return str(ys[0])
+    if ys == list(range(ys[0], ys[-1] + 1)):
+        return f"{ys[0]}–{ys[-1]}"
+    return ", ".join(str(y) for y in ys)
+
+
+def source_line(units=None, years=None, lang: str = "zh") -> str:
+    """The standard source line, e.g. "来源：朝阳区 2021–2023年度 项目支出绩效自评表".
+
+    *units* are the reporting units (districts or departments), a string or
+    a list; *years* an int or a list of ints (consecutive years collapse to
+    a range). The notebook parameter value "all" is left out, so
+    ``source_line(district, year, lang)`` works for every parameter set.
+    """
+    names = [str(u) for u in _as_list(units) if str(u) and str(u) != "all"]
+    year_text = _format_years(years)
+    if lang == "zh":
+        parts = ["、".join(names), f"{year_text}年度" if year_text else "", label("source_forms", "zh")]
+        return label("source_prefix", "zh") + " ".join(p for p in parts if p)
+    parts = [", ".join(names), year_text, label("source_forms", "en")]
+    return label("source_prefix", "en") + " ".join(p for p in parts if p)
+
+
+def _fit_text(text_artist, max_width_px: float, renderer) -> None:
+    """Re-wrap a single-line text artist so it fits *max_width_px*."""
+    width = text_artist.get_window_extent(renderer).width
+    if width <= max_width_px:
+        return
+    content = text_artist.get_text()
+    # First guess assumes evenly wide characters; then shrink until it fits
+    # (CJK characters are about twice as wide as Latin ones).
+    chars = max(8, math.floor(len(content) * max_width_px / width))
+    while True:
+        # textwrap breaks at spaces and, for CJK text without spaces, anywhere.
+        text_artist.set_text(textwrap.fill(content, width=chars))
+        if chars <= 8 or text_artist.get_window_extent(renderer).width <= max_width_px:
+            return
+        chars -= max(1, chars // 10)
+
+
+def finish(fig, ax, title: str, source: str, units: str | None = None, lang: str = "zh", axis: str = "y"):
+    """Title, unit label and source line; lays out so nothing is cut off.
+
+    *title*: chart title (top left). *source*: the source line, usually from
+    :func:`source_line`; a string used as is. *units*: the unit of the value
+    axis, e.g. "%" or label("wan_yuan", lang); appended to that axis label
+    ("预算执行率（%）" / "Budget execution rate (%)"), or used as the label
+    when the axis has none. *axis*: the value axis, "y" (default) or "x" for
+    horizontal bars. Returns *fig*.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+
+    title_artist = ax.set_title(title, loc="left")
+    if units:
+        get_label, set_label = (ax.get_ylabel, ax.set_ylabel) if axis == "y" else (ax.get_xlabel, ax.set_xlabel)
+        current = get_label()
+        if not current:
+            set_label(units)
+        elif lang == "zh":
+            set_label(f"{current}（{units}）")
+        else:
+            set_label(f"{current} ({units})")
+
+    src = fig.text(0.01, 0.01, source, ha="left", va="bottom", fontsize=8, color="0.35")
+    # Keep handles to the two texts this function owns (used by the tests).
+    fig._selfeval_title, fig._selfeval_source = title_artist, src
+
+    renderer = fig.canvas.get_renderer()
+    # The title starts at the axes' left edge, which is only known after a
+    # layout pass (the y label and tick labels push it right).
+    fig.draw_without_rendering()
+    title_x0 = title_artist.get_window_extent(renderer).x0
+    _fit_text(title_artist, 0.98 * fig.bbox.width - title_x0, renderer)
+    _fit_text(src, 0.98 * fig.bbox.width, renderer)
+
+    # Constrained layout ignores free-floating fig.text, so reserve a strip
+    # at the bottom for the source line: its measured height plus a margin.
+    src_height = src.get_window_extent(renderer).height / fig.bbox.height
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set") and "rect" in getattr(engine, "get")():
+        engine.set(rect=(0, src_height + 0.02, 1, 1 - (src_height + 0.02)))
+    else:
+        # Figures not made by new_figure(): fall back to tight_layout.
+        fig.tight_layout(rect=(0, src_height + 0.02, 1, 1))
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Saving
+# ---------------------------------------------------------------------------
+class SavedFigure(NamedTuple):
+    png: Path
+    svg: Path
+
+
+def slugify(name: str) -> str:
+    """Stable ASCII file name stem for *name*.
+
+    "Execution rate by unit" -> "execution_rate_by_unit". Accents are
+    stripped; a name with no ASCII letters/digits at all (e.g. all Chinese)
+    gets "figure_" plus a short hash of the name, which is still stable.
+    """
+    ascii_text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9_-]+", "_", ascii_text.lower())
+    slug = re.sub(r"_{2,}", "_", slug).strip("_-.")
+    if not slug:
+        slug = "figure_" + hashlib.sha1(str(name).encode("utf-8")).hexdigest()[:8]
+    return slug[:100]
+
+
+def _atomic_savefig(fig, path: Path, fmt: str, **kwargs) -> None:
+    # Temp file in the same folder: os.replace is only atomic within one
+    # file system, and a crash leaves a dot-file rather than a broken chart.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format=fmt, **kwargs)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; charts are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_figure(fig, figures_dir, name: str, dpi: int = FIGURE_DPI) -> SavedFigure:
+    """Write ``<slug>.png`` (>= 200 dpi) and ``<slug>.svg`` into *figures_dir*.
+
+    *figures_dir* is created if missing; each file is written atomically.
+    Returns the two paths (a named tuple: ``.png``, ``.svg``).
+    """
+    if dpi < FIGURE_DPI:
+        raise ValueError(f"dpi must be at least {FIGURE_DPI} for slides, got {dpi}")
+    folder = Path(figures_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    slug = slugify(name)
+    png, svg = folder / f"{slug}.png", folder / f"{slug}.svg"
+    _atomic_savefig(fig, png, "png", dpi=dpi)
+    # No date in the SVG metadata, so identical charts give identical files.
+    _atomic_savefig(fig, svg, "svg", metadata={"Date": None})
+    return SavedFigure(png=png, svg=svg)

@@ -1,0 +1,680 @@
+"""Scheduled report run: execute the analysis notebooks and publish HTML.
+
+Usage (non-interactive; exit status 1 if any report failed, 2 on a usage or
+configuration error)::
+
+    python -m selfeval.reports [--config config/reports.yaml]
+                               [--only NOTEBOOK_STEM ...] [--sets NAME ...]
+                               [--show-code] [--kernel NAME]
+
+For every notebook x parameter set in the config (``config/reports.yaml``,
+format documented there and in :func:`load_config`) the runner
+
+1. executes the notebook with papermill (cwd = project root), injecting the
+   set's parameters plus ``processed_dir`` and ``figures_dir``;
+2. writes the executed notebook to ``executed/<stem>__<set>.ipynb`` and an
+   HTML rendering (code hidden unless ``--show-code``) to
+   ``html/<stem>__<set>.html``;
+3. rewrites ``index.html`` / ``index.json`` (one row per report) after each
+   report, and logs everything to ``runs/<timestamp>.log``.
+
+All paths are under the output folder (``reports/`` by default)::
+
+    reports/
+      index.html, index.json
+      html/<stem>__<set>.html
+      executed/<stem>__<set>.ipynb
+      executed/failed/<stem>__<set>.ipynb   last failed execution, for debugging
+      figures/<stem>/<set>/                 the notebook's figures_dir
+      runs/<timestamp>.log
+
+Every file is written to a temporary file in its destination folder and then
+``os.replace``-d, so readers never see half-written output. A report that
+fails keeps its last good HTML and executed notebook; the failed execution is
+kept under ``executed/failed/`` and the other reports still run.
+
+Conventions for notebooks (nothing to import from this module):
+
+* a cell tagged ``parameters`` defining ``district``, ``department``,
+  ``year``, ``lang``, ``processed_dir`` and ``figures_dir`` (papermill
+  injects the real values after it);
+* figures go into ``figures_dir`` via ``selfeval.charts.save_figure``;
+* numbers worth checking (by tests or the briefing) go into
+  ``<figures_dir>/findings.json``, a flat JSON object written by the notebook
+  itself. The runner neither reads nor copies it; it only links the folder;
+* show parameter values with ``print`` or a pandas DataFrame, which the HTML
+  export escapes; never paste them into ``IPython.display.HTML`` (a department
+  name is text, not markup). nbconvert's ``sanitize_html`` is deliberately
+  off: it mangles DataFrame tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import html
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import yaml
+
+# A fixed name: under `python -m` __name__ would be "__main__".
+log = logging.getLogger("selfeval.reports")
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # folder containing selfeval/
+DEFAULT_CONFIG = PACKAGE_ROOT / "config" / "reports.yaml"
+DEFAULT_KERNEL = "selfeval"  # registered by `make setup`
+FALLBACK_KERNEL = "python3"  # ipykernel's own kernel, always present with ipykernel
+DEFAULT_TIMEOUT_SECONDS = 600
+DEFAULT_PARAMS = {"district": "all", "department": "all", "year": "all", "lang": "zh"}
+LANGS = ("zh", "en")
+
+# Set names and notebook stems become file names and URL parts: keep them tame.
+_SET_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_STEM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+_ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_CONFIG_KEYS = {
+    "kernel", "timeout_seconds", "processed_dir", "raw_dir", "output_dir",
+    "defaults", "notebooks", "parameter_sets",
+}  # fmt: skip
+
+
+class ConfigError(ValueError):
+    """The reports config is malformed."""
+
+
+# ---------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class NotebookSpec:
+    path: Path  # absolute
+    sets: tuple[str, ...] | None  # None: every parameter set
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+
+@dataclasses.dataclass(frozen=True)
+class ParameterSet:
+    name: str
+    params: dict
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportConfig:
+    notebooks: tuple[NotebookSpec, ...]
+    parameter_sets: tuple[ParameterSet, ...]
+    kernel: str
+    timeout_seconds: int
+    project_root: Path
+    processed_dir: Path
+    raw_dir: Path
+    output_dir: Path
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    notebook: NotebookSpec
+    pset: ParameterSet
+
+    @property
+    def report_id(self) -> str:
+        return f"{self.notebook.stem}__{self.pset.name}"
+
+
+def _resolve(root: Path, value) -> Path:
+    path = Path(str(value)).expanduser()
+    return path if path.is_absolute() else (root / path).resolve()
+
+
+def _check_params(name: str, params: dict) -> None:
+    if params.get("lang") not in LANGS:
+        raise ConfigError(f"parameter set {name!r}: lang must be one of {LANGS}, got {params.get('lang')!r}")
+    year = params.get("year")
+    if year != "all" and (isinstance(year, bool) or not isinstance(year, int)):
+        raise ConfigError(f"parameter set {name!r}: year must be 'all' or an integer, got {year!r}")
+    for key, value in params.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise ConfigError(f"parameter set {name!r}: parameter name {key!r} is not a Python identifier")
+        if key in ("processed_dir", "figures_dir"):
+            raise ConfigError(f"parameter set {name!r}: {key} is set by the runner, not the config")
+        if not isinstance(value, (str, int, float, bool)) and value is not None:
+            raise ConfigError(f"parameter set {name!r}: {key} must be a plain value, got {type(value).__name__}")
+
+
+def load_config(path=DEFAULT_CONFIG, project_root=None, output_dir=None) -> ReportConfig:
+    """Read and validate the reports config.
+
+    Relative paths in the file are relative to *project_root* (default: the
+    folder that contains the ``selfeval`` package). *output_dir* overrides the
+    file's ``output_dir`` (tests point it at a temporary folder).
+    """
+    path = Path(path)
+    root = Path(project_root).resolve() if project_root else PACKAGE_ROOT
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    unknown = set(raw) - _CONFIG_KEYS
+    if unknown:  # most likely a typo; silently ignoring it would hide the mistake
+        raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; allowed: {sorted(_CONFIG_KEYS)}")
+
+    defaults = {**DEFAULT_PARAMS, **(raw.get("defaults") or {})}
+    psets: list[ParameterSet] = []
+    for item in raw.get("parameter_sets") or []:
+        if not isinstance(item, dict) or "name" not in item:
+            raise ConfigError(f"{path}: every parameter set needs a name, got {item!r}")
+        name = str(item["name"])
+        if not _SET_NAME_RE.match(name):
+            raise ConfigError(f"{path}: set name {name!r} must match {_SET_NAME_RE.pattern} (it becomes a file name)")
+        if any(p.name == name for p in psets):
+            raise ConfigError(f"{path}: duplicate parameter set {name!r}")
+        params = {**defaults, **(item.get("params") or {})}
+        _check_params(name, params)
+        psets.append(ParameterSet(name, params))
+    if not psets:
+        raise ConfigError(f"{path}: no parameter_sets")
+
+    set_names = {p.name for p in psets}
+    notebooks: list[NotebookSpec] = []
+    for item in raw.get("notebooks") or []:
+        item = {"path": item} if isinstance(item, str) else item
+        if not isinstance(item, dict) or "path" not in item:
+            raise ConfigError(f"{path}: every notebook needs a path, got {item!r}")
+        nb_path = _resolve(root, item["path"])
+        if nb_path.suffix != ".ipynb" or not _STEM_RE.match(nb_path.stem):
+            raise ConfigError(f"{path}: notebook {item['path']!r} must be an .ipynb with a plain ASCII name")
+        if any(n.stem == nb_path.stem for n in notebooks):
+            raise ConfigError(f"{path}: two notebooks named {nb_path.stem!r}")
+        only_sets = item.get("sets")
+        if only_sets is not None:
+            only_sets = tuple(str(s) for s in only_sets)
+            missing = set(only_sets) - set_names
+            if missing:
+                raise ConfigError(f"{path}: notebook {nb_path.stem} lists unknown sets {sorted(missing)}")
+        notebooks.append(NotebookSpec(nb_path, only_sets))
+    if not notebooks:
+        raise ConfigError(f"{path}: no notebooks")
+
+    timeout = raw.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
+        raise ConfigError(f"{path}: timeout_seconds must be a positive integer, got {timeout!r}")
+    return ReportConfig(
+        notebooks=tuple(notebooks),
+        parameter_sets=tuple(psets),
+        kernel=str(raw.get("kernel") or DEFAULT_KERNEL),
+        timeout_seconds=timeout,
+        project_root=root,
+        processed_dir=_resolve(root, raw.get("processed_dir", "data/processed")),
+        raw_dir=_resolve(root, raw.get("raw_dir", "data/raw")),
+        output_dir=Path(output_dir).resolve() if output_dir else _resolve(root, raw.get("output_dir", "reports")),
+    )
+
+
+def plan(config: ReportConfig, only: Iterable[str] | None = None, sets: Iterable[str] | None = None) -> list[Job]:
+    """The notebook x parameter-set runs, in config order, optionally narrowed."""
+    only = list(only or [])
+    sets = list(sets or [])
+    known_stems = {n.stem for n in config.notebooks}
+    known_sets = {p.name for p in config.parameter_sets}
+    # Notebook stems may be given with or without .ipynb / folder, for convenience.
+    only = [Path(o).stem for o in only]
+    if set(only) - known_stems:
+        raise ConfigError(f"--only: unknown notebooks {sorted(set(only) - known_stems)}; known: {sorted(known_stems)}")
+    if set(sets) - known_sets:
+        raise ConfigError(f"--sets: unknown parameter sets {sorted(set(sets) - known_sets)}; known: {sorted(known_sets)}")
+    jobs = []
+    for nb in config.notebooks:
+        if only and nb.stem not in only:
+            continue
+        for pset in config.parameter_sets:
+            if nb.sets is not None and pset.name not in nb.sets:
+                continue  # the notebook opted out of this set
+            if sets and pset.name not in sets:
+                continue
+            jobs.append(Job(nb, pset))
+    return jobs
+
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+def data_fingerprint(raw_dir) -> str:
+    """First 12 hex digits of sha256 over the raw files' bytes.
+
+    Files are taken in sorted order of their path relative to *raw_dir*
+    (recursively, dot-files skipped): it changes whenever a raw file is added,
+    removed or edited (a pure rename that keeps the order does not change
+    it). "missing" if the folder does not exist.
+    """
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        return "missing"
+    digest = hashlib.sha256()
+    relative = {p.relative_to(raw_dir).as_posix(): p for p in raw_dir.rglob("*") if p.is_file()}
+    for name in sorted(relative):
+        if any(part.startswith(".") for part in name.split("/")):
+            continue  # .gitkeep, .DS_Store and the like are not data
+        file = relative[name]
+        with open(file, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:12]
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write *data* to *path* via a temp file in the same folder + os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are for sharing
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def error_summary(exc: BaseException) -> str:
+    """The last line of an error, as shown in the index ("ValueError: ...")."""
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    # papermill's PapermillExecutionError carries the notebook's own exception.
+    text = f"{ename}: {evalue}" if ename else f"{type(exc).__name__}: {exc}"
+    lines = [ln.strip() for ln in _ANSI_RE.sub("", text).splitlines() if ln.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def resolve_kernel(name: str, strict: bool = False) -> str:
+    """*name* if that Jupyter kernel is installed, else the python3 fallback.
+
+    With *strict* (a kernel given on the command line) a missing kernel is an
+    error instead: falling back would silently run a different environment.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    available = KernelSpecManager().find_kernel_specs()
+    if name in available:
+        return name
+    if strict or FALLBACK_KERNEL not in available:
+        raise ConfigError(f"Jupyter kernel {name!r} is not installed (available: {sorted(available)}); run `make setup`")
+    log.warning("kernel %r is not installed (run `make setup`); falling back to %r", name, FALLBACK_KERNEL)
+    return FALLBACK_KERNEL
+
+
+@contextlib.contextmanager
+def _importable_package() -> Iterator[None]:
+    # The kernel inherits our environment. Putting the package root on
+    # PYTHONPATH lets notebooks `import selfeval` whatever the working
+    # directory (tests run with a temporary project root).
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), old) if p)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+@contextlib.contextmanager
+def _run_log(log_path: Path) -> Iterator[None]:
+    """Send this module's and papermill's log records to *log_path*."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    loggers = [log, logging.getLogger("papermill")]
+    saved = [(lg, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        if lg.getEffectiveLevel() > logging.INFO:
+            lg.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for lg, level in saved:
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+        handler.close()
+
+
+# ---------------------------------------------------------------------------
+# One report
+# ---------------------------------------------------------------------------
+@dataclasses.dataclass
+class ReportResult:
+    notebook: str
+    set: str
+    params: dict
+    status: str  # "ok" | "failed"
+    error: str | None
+    seconds: float
+    finished_at: str
+    data_fingerprint: str
+    # Paths relative to the output folder (None when the file does not exist).
+    html: str | None
+    executed: str | None
+    failed_notebook: str | None
+    figures_dir: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def _relative(path: Path, root: Path) -> str | None:
+    return path.relative_to(root).as_posix() if path.exists() else None
+
+
+def notebook_to_html(nb, title: str, show_code: bool = False) -> str:
+    """Render an executed notebook as standalone HTML (images embedded)."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        exclude_input=not show_code,
+        # Without code the In[ ]/Out[ ] prompts are just noise.
+        exclude_input_prompt=not show_code,
+        exclude_output_prompt=not show_code,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+def run_report(job: Job, config: ReportConfig, *, kernel: str, show_code: bool, fingerprint: str) -> ReportResult:
+    """Execute one notebook with one parameter set; never raises for notebook errors."""
+    import nbformat
+    import papermill as pm
+
+    out = config.output_dir
+    rid = job.report_id
+    html_path = out / "html" / f"{rid}.html"
+    executed_path = out / "executed" / f"{rid}.ipynb"
+    failed_path = out / "executed" / "failed" / f"{rid}.ipynb"
+    figures_dir = out / "figures" / job.notebook.stem / job.pset.name
+    for folder in (html_path.parent, executed_path.parent, figures_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    parameters = {**job.pset.params, "processed_dir": str(config.processed_dir), "figures_dir": str(figures_dir)}
+
+    # papermill saves the notebook while it runs; point it at a temp file so
+    # the published executed notebook is only replaced after a full success.
+    fd, tmp_name = tempfile.mkstemp(dir=executed_path.parent, prefix=f".{rid}.", suffix=".ipynb")
+    os.close(fd)
+    tmp_ipynb = Path(tmp_name)
+    log.info("start %s kernel=%s params=%s", rid, kernel, parameters)
+    started = time.monotonic()
+    error = None
+    try:
+        with _importable_package():
+            pm.execute_notebook(
+                str(job.notebook.path),
+                str(tmp_ipynb),
+                parameters=parameters,
+                kernel_name=kernel,
+                cwd=str(config.project_root),
+                execution_timeout=config.timeout_seconds,  # per cell, enforced by nbclient
+                progress_bar=False,
+                log_output=True,  # cell output goes to the run log
+            )
+        nb = nbformat.read(tmp_ipynb, as_version=4)
+        page = notebook_to_html(nb, title=f"{job.notebook.stem} · {job.pset.name}", show_code=show_code)
+        atomic_write(html_path, page)
+        os.chmod(tmp_ipynb, 0o644)
+        os.replace(tmp_ipynb, executed_path)
+        # A success makes any earlier failure copy obsolete.
+        with contextlib.suppress(FileNotFoundError):
+            failed_path.unlink()
+    except Exception as exc:  # noqa: BLE001 - one failed report must not stop the others
+        error = error_summary(exc)
+        log.error("FAILED %s: %s", rid, error, exc_info=True)
+        if tmp_ipynb.exists() and tmp_ipynb.stat().st_size > 0:
+            failed_path.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(tmp_ipynb, 0o644)
+            os.replace(tmp_ipynb, failed_path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_ipynb.unlink()  # only left over if nothing above moved it
+    seconds = round(time.monotonic() - started, 1)
+    log.info("%s %s in %.1f s", "ok" if error is None else "failed", rid, seconds)
+    return ReportResult(
+        notebook=job.notebook.stem,
+        set=job.pset.name,
+        params=dict(job.pset.params),
+        status="ok" if error is None else "failed",
+        error=error,
+        seconds=seconds,
+        finished_at=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        data_fingerprint=fingerprint,
+        html=_relative(html_path, out),  # after a failure: the last good HTML, if any
+        executed=_relative(executed_path, out),
+        failed_notebook=None if error is None else _relative(failed_path, out),
+        figures_dir=figures_dir.relative_to(out).as_posix() + "/",
+    )
+
+
+# ---------------------------------------------------------------------------
+# Index
+# ---------------------------------------------------------------------------
+_INDEX_CSS = """
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 2rem; color: #222; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
+th, td { border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; }
+.ok { color: #1a7f37; font-weight: bold; }
+.failed { color: #c62828; font-weight: bold; }
+.err { color: #c62828; font-family: monospace; font-size: 12px; }
+.params { font-family: monospace; font-size: 12px; margin: 0; padding-left: 1rem; }
+.num { text-align: right; }
+.meta { color: #666; }
+"""
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _link(href: str | None, text: str) -> str:
+    if not href:
+        return ""
+    return f'<a href="{_e(urllib.parse.quote(href))}">{_e(text)}</a>'
+
+
+def render_index_html(records: list[dict], generated_at: str, fingerprint: str) -> str:
+    """The report index page. Every text from data or config is escaped."""
+    n_failed = sum(r["status"] != "ok" for r in records)
+    rows = []
+    for r in records:
+        params = "".join(f"<li>{_e(k)} = {_e(v)}</li>" for k, v in r["params"].items())
+        if r["status"] == "ok":
+            status = '<span class="ok">ok</span>'
+        else:
+            status = f'<span class="failed">failed</span><div class="err">{_e(r.get("error"))}</div>'
+        links = [
+            _link(r.get("html"), "HTML" if r["status"] == "ok" else "last good HTML"),
+            _link(r.get("figures_dir"), "figures"),
+            _link(r.get("failed_notebook"), "failed notebook"),
+        ]
+        rows.append(
+            "<tr>"
+            f"<td>{_e(r['notebook'])}</td>"
+            f"<td>{_e(r['set'])}</td>"
+            f'<td><ul class="params">{params}</ul></td>'
+            f"<td>{status}</td>"
+            f'<td class="num">{_e(r["seconds"])}</td>'
+            f"<td>{_e(r['finished_at'])}</td>"
+            f"<td><code>{_e(r['data_fingerprint'])}</code></td>"
+            f"<td>{' · '.join(link for link in links if link)}</td>"
+            "</tr>"
+        )
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>项目支出绩效自评 · reports</title>
+<style>{_INDEX_CSS}</style>
+</head>
+<body>
+<h1>项目支出绩效自评 · Reports</h1>
+<p class="meta">Generated {_e(generated_at)} · raw data fingerprint <code>{_e(fingerprint)}</code> ·
+{len(records) - n_failed} ok, {n_failed} failed</p>
+<table>
+<thead><tr><th>Notebook</th><th>Parameter set</th><th>Parameters</th><th>Status</th>
+<th>Run time (s)</th><th>Finished at</th><th>Data fingerprint</th><th>Links</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody>
+</table>
+</body>
+</html>
+"""
+
+
+def _load_previous_index(path: Path) -> dict[tuple[str, str], dict]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {(r["notebook"], r["set"]): r for r in data.get("reports", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}  # no or unreadable index: start afresh
+
+
+def write_index(config: ReportConfig, results: list[ReportResult], fingerprint: str) -> list[dict]:
+    """Merge *results* into index.json/index.html and write both atomically.
+
+    Reports not run this time (``--only``/``--sets``) keep their previous
+    row, so a partial run does not wipe the index. Rows follow config order;
+    reports no longer in the config are dropped.
+    """
+    out = config.output_dir
+    records = _load_previous_index(out / "index.json")
+    records.update({(r.notebook, r.set): dataclasses.asdict(r) for r in results})
+    ordered = [records[key] for job in plan(config) if (key := (job.notebook.stem, job.pset.name)) in records]
+    generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    index = {"generated_at": generated_at, "data_fingerprint": fingerprint, "reports": ordered}
+    atomic_write(out / "index.json", json.dumps(index, ensure_ascii=False, indent=2) + "\n")
+    atomic_write(out / "index.html", render_index_html(ordered, generated_at, fingerprint))
+    return ordered
+
+
+# ---------------------------------------------------------------------------
+# The whole run
+# ---------------------------------------------------------------------------
+def run_reports(
+    config_path=DEFAULT_CONFIG,
+    *,
+    project_root=None,
+    output_dir=None,
+    only: Iterable[str] | None = None,
+    sets: Iterable[str] | None = None,
+    show_code: bool = False,
+    kernel: str | None = None,
+    on_result: Callable[[ReportResult], None] | None = None,
+) -> list[ReportResult]:
+    """Run the configured reports; returns one result per report run.
+
+    *project_root* (notebook cwd, base of relative config paths) and
+    *output_dir* (default ``<project_root>/reports``) are arguments so tests
+    can run against temporary folders. *kernel* given here must exist; the
+    config's kernel falls back to python3. *on_result* is called after each
+    report (the CLI prints a line).
+    """
+    from filelock import FileLock, Timeout
+
+    config = load_config(config_path, project_root=project_root, output_dir=output_dir)
+    jobs = plan(config, only=only, sets=sets)
+    out = config.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+
+    # Two overlapping runs (cron + a manual run) would overwrite each other's
+    # files; refuse to start instead of waiting behind a long run.
+    lock = FileLock(str(out / ".run.lock"), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise RuntimeError(f"another report run is in progress (lock {out / '.run.lock'})") from None
+    try:
+        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+        with _run_log(out / "runs" / f"{stamp}.log"):
+            kernel_name = resolve_kernel(kernel, strict=True) if kernel else resolve_kernel(config.kernel)
+            fingerprint = data_fingerprint(config.raw_dir)
+            log.info("report run: %d reports, kernel %s, data %s", len(jobs), kernel_name, fingerprint)
+            results: list[ReportResult] = []
+            for job in jobs:
+                result = run_report(job, config, kernel=kernel_name, show_code=show_code, fingerprint=fingerprint)
+                results.append(result)
+                # Rewrite the index after every report: it shows progress and
+                # stays correct if the run is killed part-way.
+                write_index(config, results, fingerprint)
+                if on_result:
+                    on_result(result)
+            if not jobs:
+                write_index(config, results, fingerprint)
+            log.info("done: %d ok, %d failed", sum(r.ok for r in results), sum(not r.ok for r in results))
+            return results
+    finally:
+        lock.release()
+
+
+def _print_result(result: ReportResult) -> None:
+    where = result.html if result.ok else result.error
+    print(f"{result.status:<6} {result.notebook} / {result.set}  ({result.seconds:.1f} s)  {where}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m selfeval.reports", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="reports config (default: %(default)s)")
+    parser.add_argument("--only", nargs="+", metavar="NOTEBOOK_STEM", help="run only these notebooks")
+    parser.add_argument("--sets", nargs="+", metavar="NAME", help="run only these parameter sets")
+    parser.add_argument("--show-code", action="store_true", help="keep code cells in the HTML")
+    parser.add_argument("--kernel", help="Jupyter kernel (default: the config's, falling back to python3)")
+    parser.add_argument("--project-root", help=argparse.SUPPRESS)
+    parser.add_argument("--output-dir", help="output folder (default: the config's output_dir, reports/)")
+    args = parser.parse_args(argv)
+    # Warnings (e.g. the kernel fallback) also belong on the terminal; errors
+    # are already summarised in the per-report lines, tracebacks are in the log.
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(logging.Formatter("warning: %(message)s"))
+    console.addFilter(lambda record: record.levelno == logging.WARNING)
+    log.addHandler(console)
+    try:
+        results = run_reports(
+            args.config,
+            project_root=args.project_root,
+            output_dir=args.output_dir,
+            only=args.only,
+            sets=args.sets,
+            show_code=args.show_code,
+            kernel=args.kernel,
+            on_result=_print_result,
+        )
+    except (ConfigError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        log.removeHandler(console)
+    failed = sum(not r.ok for r in results)
+    # Summary on stderr: stdout stays exactly one line per report.
+    print(f"{len(results) - failed} ok, {failed} failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
