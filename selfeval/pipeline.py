@@ -159,10 +159,11 @@ def collect(raw_dir: Path, cache_dir: Path | None = None, jobs: int = 1, progres
     if not paths:
         merged.issues.append(Issue(str(raw_dir), None, None, "file", None,
                                    f"no *.txt files in {raw_dir}", "error"))
-    return _validated({
+    from selfeval.checks import derive  # re-scored columns and the checks table
+    return _validated(derive({
         "projects": merged.projects, "funds": merged.funds, "indicators": merged.indicators,
         "files": file_rows, "parse_issues": [vars(i) for i in merged.issues],
-    })
+    }))
 
 
 def _validated(rows: dict[str, list[dict]]) -> dict[str, pd.DataFrame]:

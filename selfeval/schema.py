@@ -11,6 +11,11 @@ from dataclasses import dataclass
 import pandas as pd
 import pandera.pandas as pa
 
+from selfeval.checks import CHECKS
+from selfeval.checks import SEVERITIES as CHECK_SEVERITIES
+from selfeval.scoring import BANDS, BASES, DIRECTIONS, GRADES, REASONS
+from selfeval.values import COMPARATORS, KINDS
+
 
 @dataclass(frozen=True)
 class Column:
@@ -28,6 +33,9 @@ def _c(name, dtype, label_zh, description, unit=None, nullable=True, checks=()):
 
 
 _FRACTION = (pa.Check.ge(0),)
+# Vocabularies of the derived columns, from the modules that produce them.
+_GRADES = list(GRADES)
+_KINDS, _COMPARATORS, _REASONS, _CHECK_NAMES = KINDS, COMPARATORS, REASONS, tuple(CHECKS)
 _NONNEG = (pa.Check.ge(0),)
 _SEVERITY = (pa.Check.isin(["error", "warning", "repaired"]),)
 
@@ -73,6 +81,26 @@ TABLES: dict[str, dict] = {
             _c("total_score_raw", "string", "总分(得分)", "total self-score as printed"),
             _c("total_score", "float", "总分(得分)", "total self-score", "points", checks=_NONNEG),
             _c("n_indicators", "int", "三级指标数", "number of third-level indicators read", nullable=False),
+            # re-scored by the official rule (selfeval/scoring.py)
+            _c("computed_execution_rate", "float", "执行率(计算)",
+               "全年执行数 / 全年预算数 of 年度资金总额, computed", "fraction", checks=_FRACTION),
+            _c("execution_rate_basis", "string", "执行率口径",
+               "which denominator the printed rate matches (within 0.01 percentage points): full_year, "
+               "initial (only executed / 年初预算数 matches), neither; null: no printed rate",
+               checks=(pa.Check.isin(list(BASES)),)),
+            _c("rule_budget_score", "float", "预算执行得分(规则)",
+               "min(computed rate, 1) x budget weight, rounded to 2 decimals", "points", checks=_NONNEG),
+            _c("self_total", "float", "自评总分", "total self-score as printed (if not printed: the sum of the "
+               "printed budget and indicator scores)", "points", checks=_NONNEG),
+            _c("rule_total", "float", "规则总分", "rule budget score + indicator rule scores (unverifiable "
+               "indicators keep their self-score)", "points", checks=_NONNEG),
+            _c("verifiable_weight_share", "float", "可核验分值占比",
+               "share of the form's weight (budget line + indicators) the rule re-scored", "fraction",
+               checks=(pa.Check.in_range(0, 1),)),
+            _c("inflation", "float", "自评虚高", "self_total - rule_total", "points"),
+            _c("self_grade", "string", "自评等级", "grade of self_total: excellent (优 >= 90), good (良 80-90), "
+               "fair (中 60-80), poor (差 < 60)", checks=(pa.Check.isin(_GRADES),)),
+            _c("rule_grade", "string", "规则等级", "grade of rule_total (same bands)", checks=(pa.Check.isin(_GRADES),)),
         ],
     },
     "funds": {
@@ -111,6 +139,32 @@ TABLES: dict[str, dict] = {
             _c("score_raw", "string", "得分", "self-score as printed"),
             _c("score", "float", "得分", "points the unit gave itself", "points", checks=_NONNEG),
             _c("deviation_note", "string", "偏差原因分析及改进措施", "deviation reason and remedy as printed"),
+            # values read by selfeval/values.py, re-scored by selfeval/scoring.py
+            *[c for side, zh in (("target", "年度指标值"), ("actual", "实际完成值")) for c in (
+                _c(f"{side}_comparator", "string", f"{zh}(比较符)", f"{side}: comparator (>=, >, =, <=, <)",
+                   checks=(pa.Check.isin(list(_COMPARATORS)),)),
+                _c(f"{side}_number", "float", f"{zh}(数值)", f"{side}: the single number read (null: none or several)"),
+                _c(f"{side}_unit", "string", f"{zh}(单位)", f"{side}: canonical unit (%, 万元, 个, 万元/人年, ...)"),
+                _c(f"{side}_kind", "string", f"{zh}(类型)", f"{side}: {', '.join(_KINDS)}", nullable=False,
+                   checks=(pa.Check.isin(list(_KINDS)),)),
+            )],
+            _c("direction", "string", "方向", "higher, lower or exact is better: >= and > higher; <= and < lower; "
+               "= exact; no comparator: lower for cost indicators, else higher (null: target not a number)",
+               checks=(pa.Check.isin(list(DIRECTIONS)),)),
+            _c("compared_target", "float", "指标值(比较)", "target number as compared (verifiable rows only)"),
+            _c("compared_actual", "float", "完成值(比较)", "actual number in the target's unit (verifiable rows only)"),
+            _c("met", "bool", "是否达成", "the actual satisfies the target (null: unverifiable)"),
+            _c("attainment_ratio", "float", "完成比", "compared_actual / compared_target (null: unverifiable or target 0)",
+               "ratio"),
+            _c("verifiable", "bool", "可核验", "target and actual comparable as numbers, so the rule re-scores it",
+               nullable=False),
+            _c("unverifiable_reason", "string", "不可核验原因", "why not: " + ", ".join(_REASONS),
+               checks=(pa.Check.isin(list(_REASONS)),)),
+            _c("rule_score", "float", "得分(规则)", "score the rule gives (unverifiable: the self-score, kept)",
+               "points", checks=_NONNEG),
+            _c("inflation", "float", "自评虚高", "score - rule_score", "points"),
+            _c("score_band", "string", "得分档次", "band of score / weight: achieved (达成 >= 80%), partly_achieved "
+               "(部分达成 60-80%), not_achieved (未达成 < 60%)", checks=(pa.Check.isin(list(BANDS)),)),
         ],
     },
     "files": {
@@ -140,6 +194,27 @@ TABLES: dict[str, dict] = {
             _c("raw_text", "string", "原文", "the raw text concerned"),
             _c("message", "string", "说明", "what happened", nullable=False),
             _c("severity", "string", "级别", "error, warning or repaired", nullable=False, checks=_SEVERITY),
+        ],
+    },
+    "checks": {
+        "description": "One row per consistency check that fired: a form's printed arithmetic and its scores "
+                       "against the official rule (selfeval/checks.py; tolerance 0.01 points / 0.01 percentage points).",
+        "primary_key": [],
+        "columns": [
+            _c("form_id", "string", "表单编号", "the form (projects.form_id)", nullable=False),
+            _c("indicator_order", "int", "序号", "the indicator (indicators.indicator_order); null: a form-level check"),
+            _c("line", "int", "行号", "line number in the raw file (the indicator's row, or the form's title)"),
+            _c("check", "string", "检查项", "which check: " + "; ".join(f"{c.name} ({c.severity}): {c.description}"
+                                                              for c in CHECKS.values()), nullable=False,
+               checks=(pa.Check.isin(list(_CHECK_NAMES)),)),
+            _c("expected", "float", "应为", "what the numbers or the rule give; per check: "
+               + "; ".join(f"{c.name}: {c.expected}" for c in CHECKS.values())),
+            _c("printed", "float", "表中数", "what the form prints; per check: "
+               + "; ".join(f"{c.name}: {c.printed}" for c in CHECKS.values())),
+            _c("severity", "string", "级别", "error (the form's numbers contradict each other), warning (departs from "
+               "the rule, or a mis-specified target), note (indicator-quality signal)", nullable=False,
+               checks=(pa.Check.isin(list(CHECK_SEVERITIES)),)),
+            _c("message", "string", "说明", "what was found, with the printed values", nullable=False),
         ],
     },
 }

@@ -1,0 +1,225 @@
+"""Consistency checks of every form: its own arithmetic, and its scores against the rule.
+
+One row of the `checks` table per finding: (form_id, indicator_order or null, line,
+check, expected, printed, severity, message). A form-level check has no
+indicator_order. Printed and computed numbers are compared with the tolerances of
+scoring.py: 0.01 points, 0.01 percentage points.
+
+Severities: error = the numbers printed on the form contradict each other;
+warning = the form's score departs from the scoring rule, or a target is mis-specified;
+note = an indicator-quality signal (the number is consistent, but says little).
+
+derive() is the pipeline's entry point: it adds the re-scored columns to projects
+and indicators and builds the checks table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from selfeval import scoring
+from selfeval.scoring import BEIJING, TOLERANCE_POINTS, TOLERANCE_RATE, Rule, close, is_missing
+
+# A target "far exceeded" when the actual beats it by more than this factor
+# (财预〔2020〕10号: a target set too low is scored down, "按照偏离度适度调减分值").
+FAR_EXCEEDED = 1.3
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    level: str       # form | indicator
+    severity: str    # error | warning | note
+    description: str
+    expected: str    # what the expected column holds
+    printed: str     # what the printed column holds
+
+
+CHECKS: dict[str, Check] = {c.name: c for c in (
+    Check("execution_rate_mismatch", "form", "error",
+          "printed 执行率 differs from 全年执行数 / 全年预算数",
+          "executed / full-year budget (fraction)", "printed execution rate (fraction)"),
+    Check("budget_score_mismatch", "form", "warning",
+          "printed budget-execution 得分 differs from min(rate, 1) x weight, or is not printed",
+          "rule budget score (points)", "printed budget score (points)"),
+    Check("weights_total_mismatch", "form", "error",
+          "budget weight + indicator weights differ from the printed total weight (总分 分值)",
+          "sum of the printed weights (points)", "printed total weight (points)"),
+    Check("score_total_mismatch", "form", "error",
+          "budget score + indicator scores differ from the printed total score (总分 得分)",
+          "sum of the printed scores (points)", "printed total score (points)"),
+    Check("score_above_weight", "indicator", "error",
+          "an indicator's 得分 is above its 分值", "weight (points)", "score (points)"),
+    Check("full_score_missed_target", "indicator", "warning",
+          "full marks on a quantitative target the printed actual misses",
+          "rule score (points)", "score (points)"),
+    Check("below_weight_met_target", "indicator", "warning",
+          "less than full marks on a quantitative target the printed actual meets",
+          "weight (points)", "score (points)"),
+    Check("actual_at_threshold", "indicator", "note",
+          "the actual is exactly the bound of a ≥ or ≤ target",
+          "target (bound)", "actual"),
+    Check("target_far_exceeded", "indicator", "note",
+          f"the actual beats the target by more than {FAR_EXCEEDED}x: target set low (a ceiling set high)",
+          f"{FAR_EXCEEDED} (threshold of the ratio)",
+          "actual / target (higher is better) or target / actual (lower is better); null if the target or actual is 0"),
+    Check("percent_target_above_100", "indicator", "warning",
+          "a percentage target above 100% (\"≥400%\")", "100 (%)", "target (%)"),
+    Check("actual_repeats_target", "indicator", "note",
+          "the actual cell is the target cell's text, verbatim", "target number", "actual number"),
+    Check("cost_target_floor", "indicator", "warning",
+          "a cost indicator (成本指标) whose target is a floor (≥ or >), as if spending more were better",
+          "target number", "actual number (in the target's unit)"),
+)}
+SEVERITIES = ("error", "warning", "note")
+# The checks that say a form's own printed numbers do not add up.
+ARITHMETIC = ("execution_rate_mismatch", "weights_total_mismatch", "score_total_mismatch")
+
+COLUMNS = ["form_id", "indicator_order", "line", "check", "expected", "printed", "severity", "message"]
+
+
+def _row(check: str, form_id, expected, printed, message, indicator_order=None, line=None) -> dict:
+    return {"form_id": form_id, "indicator_order": indicator_order, "line": line, "check": check,
+            "expected": None if is_missing(expected) else float(expected),
+            "printed": None if is_missing(printed) else float(printed),
+            "severity": CHECKS[check].severity, "message": message}
+
+
+def _pct(fraction) -> str:
+    return f"{fraction * 100:.2f}%"
+
+
+def _num(x) -> str:
+    return f"{float(x):g}"
+
+
+def form_checks(p: dict, ind: dict) -> list[dict]:
+    """The form-level checks of one form (p: a row of scored projects; ind: its
+    indicators' sums, scoring.form_sums())."""
+    out, fid, line = [], p["form_id"], p.get("first_line")
+    printed_rate, computed = p.get("execution_rate"), p.get("computed_execution_rate")
+    if not is_missing(printed_rate) and not is_missing(computed) and not close(printed_rate, computed, TOLERANCE_RATE):
+        message = (f"printed 执行率 {p.get('execution_rate_raw')} but 全年执行数 / 全年预算数 = "
+                   f"{_num(p['executed'])} / {_num(p['full_year_budget'])} = {_pct(computed)}")
+        if p.get("execution_rate_basis") == "initial":
+            message += f"; it matches 年初预算数 instead ({_num(p['executed'])} / {_num(p['initial_budget'])})"
+        out.append(_row("execution_rate_mismatch", fid, computed, printed_rate, message, line=line))
+    rule_budget, printed_budget = p.get("rule_budget_score"), p.get("budget_score")
+    if not is_missing(rule_budget):
+        if is_missing(printed_budget):
+            out.append(_row("budget_score_mismatch", fid, rule_budget, None,
+                            f"budget score not printed; the rule gives {rule_budget:g}", line=line))
+        elif not close(printed_budget, rule_budget, TOLERANCE_POINTS):
+            out.append(_row("budget_score_mismatch", fid, rule_budget, printed_budget,
+                            f"printed budget score {printed_budget:g}, rule min({_pct(p['computed_execution_rate'])}, 1)"
+                            f" x {_num(p.get('budget_weight') or 10)} = {rule_budget:g}", line=line))
+    if ind["n"] and not ind["weight_missing"] and not is_missing(p.get("budget_weight")) \
+            and not is_missing(p.get("total_weight")):
+        expected = scoring.round2(p["budget_weight"] + ind["weight"])
+        if not close(expected, p["total_weight"], TOLERANCE_POINTS):
+            out.append(_row("weights_total_mismatch", fid, expected, p["total_weight"],
+                            f"weights add up to {expected:g} (budget {_num(p['budget_weight'])} + indicators "
+                            f"{scoring.round2(ind['weight']):g}), printed total weight {_num(p['total_weight'])}",
+                            line=line))
+    if ind["n"] and not ind["score_missing"] and not is_missing(p.get("budget_score")) \
+            and not is_missing(p.get("total_score")):
+        expected = scoring.round2(p["budget_score"] + ind["score"])
+        if not close(expected, p["total_score"], TOLERANCE_POINTS):
+            out.append(_row("score_total_mismatch", fid, expected, p["total_score"],
+                            f"scores add up to {expected:g} (budget {_num(p['budget_score'])} + indicators "
+                            f"{scoring.round2(ind['score']):g}), printed total score {_num(p['total_score'])}",
+                            line=line))
+    return out
+
+
+def indicator_checks(r: dict) -> list[dict]:
+    """The indicator-level checks of one row of scored indicators."""
+    out = []
+    at = dict(form_id=r["form_id"], indicator_order=r["indicator_order"], line=r.get("line"))
+    name = r.get("indicator_name") or ""
+    weight, score = r.get("weight"), r.get("score")
+    target_raw, actual_raw = r.get("target_raw"), r.get("actual_raw")
+    has = lambda v: not is_missing(v)  # noqa: E731
+    if has(weight) and has(score) and score > weight + TOLERANCE_POINTS:
+        out.append(_row("score_above_weight", expected=weight, printed=score,
+                        message=f"{name}: score {score:g} above weight {weight:g}", **at))
+    verifiable, met = bool(r.get("verifiable")), r.get("met")
+    t, a = r.get("compared_target"), r.get("compared_actual")
+    if verifiable and met is False and has(weight) and has(score) and score >= weight - TOLERANCE_POINTS:
+        out.append(_row("full_score_missed_target", expected=r.get("rule_score"), printed=score,
+                        message=f"{name}: target {target_raw!s}, actual {actual_raw!s} ({r['direction']} is better) "
+                                f"scored {score:g} of {weight:g}; the rule gives {r.get('rule_score'):g}", **at))
+    if verifiable and met is True and has(weight) and has(score) and score < weight - TOLERANCE_POINTS:
+        out.append(_row("below_weight_met_target", expected=weight, printed=score,
+                        message=f"{name}: target {target_raw!s} met by {actual_raw!s} but scored {score:g} of {weight:g}",
+                        **at))
+    if verifiable and r.get("target_comparator") in (">=", "<=") and abs(a - t) <= 1e-9 * max(1.0, abs(t)):
+        out.append(_row("actual_at_threshold", expected=t, printed=a,
+                        message=f"{name}: actual {actual_raw!s} is exactly the bound of {target_raw!s}", **at))
+    if verifiable and met is True:
+        ratio = None
+        if r["direction"] == "higher":
+            ratio = a / t if t > 0 else None
+            fires = (ratio is not None and ratio > FAR_EXCEEDED) or (t == 0 and a > 0)
+            what = "target set low"
+        elif r["direction"] == "lower":
+            ratio = t / a if a > 0 else None
+            fires = (ratio is not None and ratio > FAR_EXCEEDED) or (a == 0 and t > 0)
+            what = "ceiling set high"
+        else:
+            fires = False
+        if fires:
+            how = f"{ratio:.2f}x" if ratio is not None else "a target of 0" if t == 0 else "an actual of 0"
+            out.append(_row("target_far_exceeded", expected=FAR_EXCEEDED, printed=ratio,
+                            message=f"{name}: target {target_raw!s}, actual {actual_raw!s} ({how}): {what}", **at))
+    if (r.get("target_unit") == "%" and has(r.get("target_number")) and r["target_number"] > 100 + TOLERANCE_POINTS
+            and r.get("target_comparator") not in ("<=", "<")):
+        out.append(_row("percent_target_above_100", expected=100, printed=r["target_number"],
+                        message=f"{name}: percentage target {target_raw!s} above 100%", **at))
+    if scoring.same_text(target_raw, actual_raw):
+        out.append(_row("actual_repeats_target", expected=r.get("target_number"), printed=r.get("actual_number"),
+                        message=f"{name}: actual {actual_raw!s} is the target's text", **at))
+    if scoring.is_cost(r.get("level1"), r.get("level2")) and r.get("target_comparator") in (">=", ">"):
+        out.append(_row("cost_target_floor", expected=r.get("target_number"),
+                        printed=a if verifiable else r.get("actual_number"),
+                        message=f"{name}: cost target {target_raw!s} is a floor; actual {actual_raw!s}", **at))
+    return out
+
+
+def run_checks(projects: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+    """The checks table for scored projects and indicators (scoring.score_projects /
+    score_indicators)."""
+    rows = []
+    sums = scoring.sums_by_form(indicators)
+    for p in _records(projects):
+        rows += form_checks(p, sums.get(p["form_id"], scoring.NO_INDICATORS))
+    for r in _records(indicators):
+        rows += indicator_checks(r)
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    if len(frame):
+        order = {name: i for i, name in enumerate(CHECKS)}
+        frame["_o"] = frame["check"].map(order)
+        frame["_i"] = frame["indicator_order"].fillna(0)
+        frame = frame.sort_values(["form_id", "_i", "_o"], kind="stable").drop(columns=["_o", "_i"])
+    return frame.reset_index(drop=True)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts of plain values, missing values as None."""
+    columns = list(frame.columns)
+    values = [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in columns]
+    return [dict(zip(columns, row)) for row in zip(*values)]
+
+
+def derive(rows: dict[str, list[dict]], rule: Rule = BEIJING) -> dict[str, list[dict]]:
+    """The pipeline's rows with the re-scored columns added to projects and indicators
+    and a new checks table (rows as lists of dicts, ready for pipeline._validated)."""
+    projects, indicators = pd.DataFrame(rows["projects"]), pd.DataFrame(rows["indicators"])
+    if not len(projects):
+        return {**rows, "checks": []}
+    indicators = scoring.score_indicators(indicators, rule)
+    projects = scoring.score_projects(projects, indicators, rule)
+    checks = run_checks(projects, indicators)
+    return {**rows, "projects": _records(projects), "indicators": _records(indicators),
+            "checks": _records(checks)}

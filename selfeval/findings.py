@@ -1,0 +1,161 @@
+"""What the data shows, computed from data/processed, so the README quotes printed numbers.
+
+    python -m selfeval.findings [--processed DIR]
+
+Prints a short list: how many forms score 100, how many give full marks on a missed
+target, how many do not add up, how much of the weight the rule can re-score, and the
+mean inflation (self total - rule total, points) per implementing unit and department.
+Run etl.py first: this reads the tables as they are and rebuilds nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from selfeval import pipeline
+from selfeval.checks import ARITHMETIC, CHECKS
+
+PROCESSED_DIR = Path(__file__).resolve().parent.parent / "data" / "processed"
+GRADE_ZH = {"excellent": "优", "good": "良", "fair": "中", "poor": "差"}
+_CODE_PREFIX = re.compile(r"^\d+\s*-\s*")  # "618001-北京市..." is the same unit as "北京市..."
+
+
+def unit_name(name) -> str:
+    """A unit's name without the numeric code some templates print before it."""
+    if name is None or name is pd.NA or (isinstance(name, float) and name != name):
+        return "(not printed)"
+    return _CODE_PREFIX.sub("", str(name)).strip() or "(not printed)"
+
+
+def unit_aliases(names) -> dict:
+    """Each printed unit name -> the name it is counted under: the code prefix dropped,
+    and a short name ("小关") merged into the one other name that contains it
+    ("北京市朝阳区人民政府小关街道办事处"); left alone when none or several do."""
+    stripped = {name: unit_name(name) for name in names}
+    distinct = set(stripped.values())
+    aliases = {}
+    for name, short in stripped.items():
+        holders = [d for d in distinct if d != short and short in d]
+        aliases[name] = holders[0] if len(holders) == 1 else short
+    return aliases
+
+
+def _plural(k: int, word: str) -> str:
+    return f"{k} {word}" + ("" if k == 1 else "s")
+
+
+def compute(tables: dict[str, pd.DataFrame]) -> dict:
+    """The numbers behind the list, as plain Python values."""
+    projects, indicators, checks = tables["projects"], tables["indicators"], tables["checks"]
+    n = len(projects)
+    fired = checks.groupby("check")["form_id"]
+    forms_with = {name: set(fired.get_group(name)) if name in fired.groups else set() for name in CHECKS}
+    rows_with = {name: int((checks["check"] == name).sum()) for name in CHECKS}
+    missed = checks[checks["check"] == "full_score_missed_target"]
+    weight_total = projects["budget_weight"].fillna(0).sum() + indicators["weight"].fillna(0).sum()
+    verifiable_weight = (projects["verifiable_weight_share"] * (
+        projects["budget_weight"].fillna(0) + projects["form_id"].map(indicators.groupby("form_id")["weight"].sum())
+        .fillna(0))).sum()
+
+    def by(column: str) -> list[tuple[str, int, float, float]]:
+        aliases = unit_aliases(projects[column].dropna().unique())
+        groups = projects.assign(_unit=projects[column].map(lambda v: aliases.get(v, unit_name(v))))
+        out = [(unit, int(g.notna().sum()), float(g.mean()), float(g.sum()))
+               for unit, g in groups.groupby("_unit")["inflation"]]
+        return sorted(out, key=lambda row: (-row[2], row[0]))
+
+    def merged(column: str) -> list[tuple[str, str]]:
+        return sorted((str(name), unit) for name, unit in unit_aliases(projects[column].dropna().unique()).items()
+                      if unit != str(name))
+
+    return {
+        "files": int(projects["source_file"].nunique()),
+        "forms": n,
+        "indicators": len(indicators),
+        "score_100": int((projects["self_total"] == 100).sum()),
+        "self_grades": {g: int((projects["self_grade"] == g).sum()) for g in GRADE_ZH},
+        "rule_grades": {g: int((projects["rule_grade"] == g).sum()) for g in GRADE_ZH},
+        "grade_changed": int((projects["self_grade"] != projects["rule_grade"]).sum()),
+        "full_marks_missed_forms": len(forms_with["full_score_missed_target"]),
+        "full_marks_missed_indicators": rows_with["full_score_missed_target"],
+        "full_marks_missed_examples": [
+            (row.form_id, row.message) for row in missed.itertuples()],
+        "not_add_up_forms": len(set().union(*(forms_with[c] for c in ARITHMETIC))),
+        "not_add_up_by_check": {c: len(forms_with[c]) for c in ARITHMETIC},
+        "budget_score_off_forms": len(forms_with["budget_score_mismatch"]),
+        "verifiable_indicators": int(indicators["verifiable"].sum()),
+        "verifiable_weight_share": float(verifiable_weight / weight_total) if weight_total else None,
+        "unverifiable_reasons": {str(k): int(v) for k, v in
+                                 indicators["unverifiable_reason"].value_counts().items()},
+        "inflation_mean": float(projects["inflation"].mean()),
+        "inflation_total": float(projects["inflation"].sum()),
+        "inflated_forms": int((projects["inflation"] > 0.01).sum()),
+        "deflated_forms": int((projects["inflation"] < -0.01).sum()),
+        "by_unit": by("implementing_unit"),
+        "by_department": by("department"),
+        "merged_names": merged("implementing_unit") + merged("department"),
+        "checks": rows_with,
+        "checks_forms": {name: len(forms) for name, forms in forms_with.items()},
+    }
+
+
+def _grades(counts: dict) -> str:
+    return ", ".join(f"{GRADE_ZH[g]} {n}" for g, n in counts.items() if n)
+
+
+def render(f: dict, source: str = "data/processed") -> str:
+    n = f["forms"]
+    pct = lambda k: f"{100 * k / n:.0f}%" if n else "-"  # noqa: E731
+    lines = [f"What the seed data shows ({source}: {n} forms from {f['files']} files, {f['indicators']} indicators)"]
+    lines.append(f"- {f['score_100']} of {n} forms ({pct(f['score_100'])}) give themselves exactly 100 points; "
+                 f"self grades: {_grades(f['self_grades'])}; rule grades: {_grades(f['rule_grades'])} "
+                 f"({f['grade_changed']} forms change grade).")
+    lines.append(f"- {_plural(f['full_marks_missed_forms'], 'form')} give full marks on a quantitative target their own printed "
+                 f"actual misses ({f['full_marks_missed_indicators']} indicators):")
+    lines += [f"    {form_id}: {message}" for form_id, message in f["full_marks_missed_examples"]]
+    parts = ", ".join(f"{c} {k}" for c, k in f["not_add_up_by_check"].items())
+    lines.append(f"- {_plural(f['not_add_up_forms'], 'form')} do not add up (printed numbers contradict each other): {parts}.")
+    lines.append(f"- {_plural(f['budget_score_off_forms'], 'form')} print a budget-execution score other than the rule's "
+                 "min(executed / full-year budget, 1) x weight (or none).")
+    share = f["verifiable_weight_share"]
+    reasons = ", ".join(f"{k} {v}" for k, v in f["unverifiable_reasons"].items())
+    lines.append(f"- The rule can re-score {f['verifiable_indicators']} of {f['indicators']} indicators and "
+                 f"{100 * share:.1f}% of all weight (budget lines included); the others keep their self-score "
+                 f"({reasons}).")
+    lines.append(f"- Inflation (self total - rule total): mean {f['inflation_mean']:+.2f} points per form, "
+                 f"{f['inflation_total']:+.2f} in all; {f['inflated_forms']} forms above the rule, "
+                 f"{f['deflated_forms']} below it.")
+    for title, key in (("implementing unit", "by_unit"), ("department", "by_department")):
+        lines.append(f"- Mean inflation per {title} (forms, mean, total points):")
+        lines += [f"    {unit}: {_plural(k, 'form')}, mean {mean:+.2f}, total {total:+.2f}"
+                  for unit, k, mean, total in f[key]]
+    if f["merged_names"]:
+        lines.append("  (names counted as one: " + "; ".join(f"{a} -> {b}" for a, b in f["merged_names"]) + ")")
+    fired = ", ".join(f"{name} {k} ({_plural(f['checks_forms'][name], 'form')})" for name, k in f["checks"].items())
+    lines.append(f"- Checks fired (rows): {fired}.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--processed", type=Path, default=PROCESSED_DIR, help="folder of the tables (data/processed)")
+    args = parser.parse_args(argv)
+    try:
+        tables = pipeline.read_tables(args.processed)
+    except OSError as exc:
+        print(f"error: cannot read the tables in {args.processed}: {exc}; run etl.py first", file=sys.stderr)
+        return 2
+    if "checks" not in tables or "inflation" not in tables.get("projects", pd.DataFrame()).columns:
+        print(f"error: {args.processed} has no re-scored tables; run etl.py first", file=sys.stderr)
+        return 2
+    source = "data/processed" if args.processed.resolve() == PROCESSED_DIR else str(args.processed)
+    print(render(compute(tables), source))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

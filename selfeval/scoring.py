@@ -1,0 +1,373 @@
+"""Re-score every form by the official scoring rule, from the numbers printed on it.
+
+For each indicator: the target (年度指标值) and actual (实际完成值) read as values
+(values.parse_value), the direction, whether the target was met, the ratio achieved
+and the score the rule gives; an indicator whose cells cannot be compared as numbers
+is *unverifiable*, keeps its self-score and says why. For each form: the execution
+rate computed from the funds, the budget score the rule gives, the rule total, the
+share of the weight the rule could check, and inflation = self total - rule total.
+
+The rule, with its sources (see shared/guide/domain.md):
+
+- Budget execution: "执行率*该指标分值，最高不得超过分值上限" (rate times the weight,
+  capped at the weight), scoring method printed on a Beijing Haidian 2016 form,
+  https://www.wenku365.com/s-60761775.html . That form divides by the initial budget
+  (年初预算数); current forms have a 全年预算数 (full-year, i.e. adjusted) column and
+  Sichuan forms print "预算执行率=预算执行数/调整后预算数": the full-year budget is the
+  default denominator, the initial budget a named option (Rule.budget_denominator).
+- Quantitative indicators, same Haidian form: "完成值达到指标值，记满分；未达到指标值，
+  按B/A或A/B*该指标分值记分" (A = target, B = actual): target met -> full weight;
+  higher-is-better missed -> weight x B/A; lower-is-better missed -> weight x A/B.
+- The finance-software variant of the same rules (public code of a performance-
+  management platform, described in domain.md): lower-is-better missed ->
+  weight x (1 - (B - A)/A) when A < B < 2A, else 0 (Rule.lower_missed = "linear").
+  Its qualitative bands, 达成年度指标 80-100% of the weight, 部分达成 60-80%,
+  未达成 below 60%, are recorded as score_band; qualitative and rating indicators
+  are not re-scored (the form does not say how far they were achieved).
+- Grades 优 90-100, 良 80-90, 中 60-80, 差 below 60: 财政部《项目支出绩效评价管理办法》
+  财预〔2020〕10号 (as quoted in domain.md, from memory of its text, not re-read).
+
+Scores are rounded to 2 decimals, half up, as printed on the forms.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+
+from selfeval.values import ParsedValue, comparable, normalise, parse_value
+
+# Printed and computed numbers are compared with these tolerances: 0.01 points for
+# scores and weights, 0.01 percentage points (0.0001 as a fraction) for rates.
+TOLERANCE_POINTS = 0.01
+TOLERANCE_RATE = 0.0001
+
+# Level-2 codes (and the level-1 code) of cost indicators (成本指标): lower is better
+# when their target has no comparator ("50万" budgeted, "49.75万" spent).
+COST_LEVEL2 = ("cost", "economic_cost", "social_cost", "ecological_cost")
+COST_LEVEL1 = "cost"
+
+DIRECTIONS = ("higher", "lower", "exact")
+BASES = ("full_year", "initial", "neither")  # which denominator the printed rate matches
+BANDS = ("achieved", "partly_achieved", "not_achieved")  # 达成 / 部分达成 / 未达成
+GRADES = ("excellent", "good", "fair", "poor")  # 优 / 良 / 中 / 差
+
+# Why an indicator cannot be re-scored from the form (indicators.unverifiable_reason).
+TARGET_MISSING = "target missing"
+ACTUAL_MISSING = "actual missing"
+RATING = "rating"
+COMPOUND = "compound"
+QUALITATIVE = "qualitative"
+UNITS_NOT_COMPARABLE = "units not comparable"
+REPEATS_TARGET = "actual repeats target"
+ACTUAL_IS_BOUND = "actual is a bound"
+NEGATIVE = "negative value"
+REASONS = (TARGET_MISSING, ACTUAL_MISSING, RATING, COMPOUND, QUALITATIVE, UNITS_NOT_COMPARABLE,
+           REPEATS_TARGET, ACTUAL_IS_BOUND, NEGATIVE)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The scoring rule and its variants, as named options (not forks of the code).
+
+    budget_denominator: "full_year" (全年预算数 / 调整后预算数, current forms) or
+        "initial" (年初预算数, the Haidian 2016 form).
+    lower_missed: how a missed lower-is-better target scores: "ratio" = weight x
+        target/actual (Haidian "按B/A或A/B"), "linear" = weight x (1 - (actual -
+        target)/target), 0 from twice the target on (finance software).
+    default_budget_weight: the budget line's weight when the form prints none.
+    """
+    name: str = "beijing"
+    budget_denominator: str = "full_year"
+    lower_missed: str = "ratio"
+    default_budget_weight: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.budget_denominator not in ("full_year", "initial"):
+            raise ValueError(f"budget_denominator must be full_year or initial, not {self.budget_denominator!r}")
+        if self.lower_missed not in ("ratio", "linear"):
+            raise ValueError(f"lower_missed must be ratio or linear, not {self.lower_missed!r}")
+
+
+BEIJING = Rule()
+FINANCE_SOFTWARE = Rule(name="finance_software", lower_missed="linear")
+HAIDIAN_2016 = Rule(name="haidian_2016", budget_denominator="initial")
+
+
+# --- small helpers -------------------------------------------------------------------------
+
+def is_missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def round2(value: float | None) -> float | None:
+    """Round half up to 2 decimals (7.725 -> 7.73), as a spreadsheet would."""
+    if is_missing(value):
+        return None
+    return float(Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def close(a, b, tolerance: float) -> bool:
+    """|a - b| <= tolerance (plus float noise)."""
+    return abs(float(a) - float(b)) <= tolerance + 1e-9
+
+
+def _eps(x: float) -> float:
+    return 1e-9 * max(1.0, abs(x))
+
+
+def same_text(a, b) -> bool:
+    """Both cells printed and identical once spaces and widths are folded."""
+    if is_missing(a) or is_missing(b):
+        return False
+    a, b = normalise(str(a)), normalise(str(b))
+    return bool(a) and a == b
+
+
+# --- indicators -----------------------------------------------------------------------------
+
+def is_cost(level1, level2) -> bool:
+    return (not is_missing(level2) and level2 in COST_LEVEL2) or (not is_missing(level1) and level1 == COST_LEVEL1)
+
+
+def direction_of(comparator: str | None, level1=None, level2=None) -> str:
+    """higher for >= and >; lower for <= and <, and for a cost indicator with no
+    comparator; exact for =; higher for any other target with no comparator."""
+    if comparator in (">=", ">"):
+        return "higher"
+    if comparator in ("<=", "<"):
+        return "lower"
+    if comparator == "=":
+        return "exact"
+    return "lower" if is_cost(level1, level2) else "higher"
+
+
+def is_met(comparator: str | None, direction: str, target: float, actual: float) -> bool:
+    """Whether the actual satisfies the target; > and < are strict."""
+    eps = _eps(target)
+    if comparator == ">":
+        return actual > target + eps
+    if comparator == "<":
+        return actual < target - eps
+    if direction == "higher":
+        return actual >= target - eps
+    if direction == "lower":
+        return actual <= target + eps
+    return abs(actual - target) <= eps
+
+
+def indicator_rule_score(weight: float, direction: str, met: bool, target: float, actual: float,
+                         rule: Rule = BEIJING) -> float:
+    """The score the rule gives a quantitative indicator; never above the weight, never below 0.
+
+    An exact (=) target missed from below scores as higher-is-better, from above as
+    lower-is-better (B/A or A/B, whichever is below 1)."""
+    if met:
+        return round2(weight)
+    if direction == "exact":
+        direction = "higher" if actual < target else "lower"
+    if direction == "higher":
+        factor = actual / target if target > 0 else 0.0
+    elif rule.lower_missed == "ratio":
+        factor = target / actual if actual > 0 else 0.0
+    else:  # "linear": the finance-software variant
+        factor = 1 - (actual - target) / target if target > 0 and actual < 2 * target else 0.0
+    return round2(weight * min(max(factor, 0.0), 1.0))
+
+
+def unverifiable_reason(target: ParsedValue, actual: ParsedValue, target_raw, actual_raw) -> str | None:
+    """Why the pair cannot be compared as numbers (None: it can)."""
+    kinds = (target.kind, actual.kind)
+    if target.kind == "empty":
+        return TARGET_MISSING
+    if actual.kind == "empty":
+        return ACTUAL_MISSING
+    if any(k in ("rating", "rating_scale") for k in kinds):
+        return RATING
+    if "compound" in kinds:
+        return COMPOUND
+    if any(k != "quantitative" for k in kinds):
+        return QUALITATIVE
+    if comparable(target, actual)[2] is not None:
+        return UNITS_NOT_COMPARABLE
+    if actual.comparator is not None:  # "≥15个" printed as what was achieved is a bound, not a value
+        return REPEATS_TARGET if same_text(target_raw, actual_raw) else ACTUAL_IS_BOUND
+    if target.number < 0 or actual.number < 0:
+        return NEGATIVE
+    return None
+
+
+def score_band(score, weight) -> str | None:
+    """The official qualitative band the self-score falls in: 达成 >= 80% of the weight,
+    部分达成 60-80%, 未达成 below 60%."""
+    if is_missing(score) or is_missing(weight) or weight <= 0:
+        return None
+    share = score / weight
+    if share >= 0.8 - 1e-9:
+        return "achieved"
+    if share >= 0.6 - 1e-9:
+        return "partly_achieved"
+    return "not_achieved"
+
+
+# The same cells recur thousands of times ("100%", "≥90%"); ParsedValue is immutable.
+_parse = lru_cache(maxsize=1 << 16)(parse_value)
+
+
+def assess(target_raw, actual_raw, level1=None, level2=None, weight=None, score=None,
+           rule: Rule = BEIJING) -> dict:
+    """Every derived column of one indicator row."""
+    target, actual = _parse(None if is_missing(target_raw) else str(target_raw)), \
+        _parse(None if is_missing(actual_raw) else str(actual_raw))
+    row = {
+        "target_comparator": target.comparator, "target_number": target.number,
+        "target_unit": target.unit, "target_kind": target.kind,
+        "actual_comparator": actual.comparator, "actual_number": actual.number,
+        "actual_unit": actual.unit, "actual_kind": actual.kind,
+        "direction": None, "compared_target": None, "compared_actual": None, "met": None,
+        "attainment_ratio": None, "verifiable": False, "unverifiable_reason": None,
+        "rule_score": None, "inflation": None, "score_band": score_band(score, weight),
+    }
+    if target.kind == "quantitative" and target.number is not None:
+        row["direction"] = direction_of(target.comparator, level1, level2)
+    reason = unverifiable_reason(target, actual, target_raw, actual_raw)
+    if reason is None:
+        t, a, _ = comparable(target, actual)
+        met = is_met(target.comparator, row["direction"], t, a)
+        row.update(compared_target=t, compared_actual=a, met=met, verifiable=True,
+                   attainment_ratio=a / t if t else None)
+        if not is_missing(weight):
+            row["rule_score"] = indicator_rule_score(weight, row["direction"], met, t, a, rule)
+    else:
+        row["unverifiable_reason"] = reason
+        if not is_missing(score):  # kept as self-scored, but never above the weight
+            row["rule_score"] = float(score) if is_missing(weight) else float(min(score, weight))
+    if not is_missing(score) and row["rule_score"] is not None:
+        row["inflation"] = round2(score - row["rule_score"])
+    return row
+
+
+def score_indicators(indicators: pd.DataFrame, rule: Rule = BEIJING) -> pd.DataFrame:
+    """indicators with the value, attainment and rule-score columns added."""
+    out = indicators.copy()
+    if not len(out):
+        return out
+    get = lambda col: out[col] if col in out else pd.Series([None] * len(out), index=out.index)  # noqa: E731
+    derived = [assess(*args, rule=rule) for args in zip(get("target_raw"), get("actual_raw"), get("level1"),
+                                                         get("level2"), get("weight"), get("score"))]
+    derived = pd.DataFrame(derived, index=out.index)
+    for column in derived.columns:
+        out[column] = derived[column]
+    return out
+
+
+# --- forms ------------------------------------------------------------------------------------
+
+def execution_rate(executed, full_year_budget, initial_budget=None, rule: Rule = BEIJING) -> float | None:
+    """executed / full-year budget (or / initial budget with Rule.budget_denominator="initial")."""
+    denominator = full_year_budget if rule.budget_denominator == "full_year" else initial_budget
+    if is_missing(executed) or is_missing(denominator) or denominator <= 0:
+        return None
+    return executed / denominator
+
+
+def rate_basis(printed_rate, executed, full_year_budget, initial_budget) -> str | None:
+    """Which denominator the printed rate matches: full_year, initial (only), neither;
+    None when there is no printed rate or nothing to compute it from."""
+    if is_missing(printed_rate) or is_missing(executed):
+        return None
+    rates = {name: executed / d for name, d in (("full_year", full_year_budget), ("initial", initial_budget))
+             if not is_missing(d) and d > 0}
+    if not rates:
+        return None
+    for name in ("full_year", "initial"):
+        if name in rates and close(printed_rate, rates[name], TOLERANCE_RATE):
+            return name
+    return "neither"
+
+
+def budget_rule_score(rate, weight) -> float | None:
+    """min(rate, 1) x weight, rounded to 2 decimals."""
+    if is_missing(rate) or is_missing(weight):
+        return None
+    return round2(min(rate, 1.0) * weight)
+
+
+def grade(total) -> str | None:
+    """优 (excellent) >= 90, 良 (good) 80-90, 中 (fair) 60-80, 差 (poor) < 60."""
+    if is_missing(total):
+        return None
+    total = float(total)
+    return "excellent" if total >= 90 else "good" if total >= 80 else "fair" if total >= 60 else "poor"
+
+
+def form_sums(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Per form (index form_id): number of indicators, and the sums of weight, score and
+    rule_score with a flag telling whether any of them is missing; verifiable_weight."""
+    columns = ["n", "weight", "weight_missing", "score", "score_missing", "rule_score", "rule_score_missing",
+               "verifiable_weight"]
+    if not len(indicators):
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="form_id"))
+    frame = pd.DataFrame({"form_id": indicators["form_id"]})
+    for column in ("weight", "score", "rule_score"):
+        values = pd.to_numeric(indicators[column], errors="coerce") if column in indicators \
+            else pd.Series(float("nan"), index=indicators.index)
+        frame[column] = values.fillna(0.0).astype(float)
+        frame[f"{column}_missing"] = values.isna()
+    verifiable = indicators["verifiable"].fillna(False).astype(bool) if "verifiable" in indicators else False
+    frame["verifiable_weight"] = frame["weight"].where(verifiable, 0.0)
+    frame["n"] = 1
+    sums = frame.groupby("form_id", sort=False).agg({c: ("any" if c.endswith("_missing") else "sum") for c in columns})
+    return sums[columns]
+
+
+NO_INDICATORS = {"n": 0, "weight": 0.0, "weight_missing": False, "score": 0.0, "score_missing": False,
+                  "rule_score": 0.0, "rule_score_missing": False, "verifiable_weight": 0.0}
+
+
+def sums_by_form(indicators: pd.DataFrame) -> dict[str, dict]:
+    """form_sums() as form_id -> dict (a form with no indicators gets zeros)."""
+    return form_sums(indicators).to_dict("index")
+
+
+def score_projects(projects: pd.DataFrame, indicators: pd.DataFrame, rule: Rule = BEIJING) -> pd.DataFrame:
+    """projects with the computed execution rate, rule budget score, totals, verifiable
+    share, inflation and grades; indicators must come from score_indicators()."""
+    out = projects.copy()
+    if not len(out):
+        return out
+    sums = sums_by_form(indicators)
+    rows = []
+    for p in out.astype(object).where(out.notna(), None).to_dict("records"):
+        ind = sums.get(p["form_id"], NO_INDICATORS)
+        rate = execution_rate(p.get("executed"), p.get("full_year_budget"), p.get("initial_budget"), rule)
+        weight = p.get("budget_weight")
+        weight = rule.default_budget_weight if is_missing(weight) else weight
+        budget_rule = budget_rule_score(rate, weight)
+        rule_total = None if budget_rule is None or ind["rule_score_missing"] \
+            else round2(budget_rule + ind["rule_score"])
+        self_total = p.get("total_score")
+        if is_missing(self_total):  # no printed total: the printed parts, when all are there
+            parts_missing = is_missing(p.get("budget_score")) or ind["score_missing"]
+            self_total = None if parts_missing else round2(p["budget_score"] + ind["score"])
+        total_weight = None if ind["weight_missing"] else weight + ind["weight"]
+        checked = (weight if budget_rule is not None else 0.0) + ind["verifiable_weight"]
+        rows.append({
+            "computed_execution_rate": rate,
+            "execution_rate_basis": rate_basis(p.get("execution_rate"), p.get("executed"),
+                                               p.get("full_year_budget"), p.get("initial_budget")),
+            "rule_budget_score": budget_rule,
+            "self_total": None if is_missing(self_total) else float(self_total),
+            "rule_total": rule_total,
+            "verifiable_weight_share": min(checked / total_weight, 1.0) if total_weight else None,
+            "inflation": None if is_missing(self_total) or rule_total is None else round2(self_total - rule_total),
+            "self_grade": grade(self_total),
+            "rule_grade": grade(rule_total),
+        })
+    derived = pd.DataFrame(rows, index=out.index)
+    for column in derived.columns:
+        out[column] = derived[column]
+    return out
