@@ -1,0 +1,157 @@
+"""Every notebook, executed for real through papermill on the seed tables, for the
+all, 朝阳区 and 丰台区 parameter sets; the numbers each one records are compared with
+values computed here from the tables, independently of the notebook's code."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+
+import etl
+from selfeval import pipeline, reports
+
+SETS = [("all", {}), ("chaoyang", {"district": "朝阳区"}), ("fengtai", {"district": "丰台区"})]
+NOTEBOOKS = ["00_explore", "01_budget_execution", "02_score_inflation", "03_indicator_phrasing"]
+
+
+def _config(tmp, processed, sets):
+    config = {
+        "kernel": "selfeval", "timeout_seconds": 300, "processed_dir": str(processed), "raw_dir": str(etl.RAW_DIR),
+        "output_dir": str(tmp / "reports"), "defaults": {"district": "all", "department": "all", "year": "all", "lang": "zh"},
+        "notebooks": [{"path": f"notebooks/{n}.ipynb"} for n in NOTEBOOKS],
+        "parameter_sets": [{"name": name, "params": params} for name, params in sets],
+    }
+    path = tmp / "reports.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("notebooks")
+    processed = tmp / "processed"
+    pipeline.run(etl.RAW_DIR, processed, use_cache=False)
+    results = reports.run_reports(_config(tmp, processed, SETS), project_root=etl.ROOT, output_dir=tmp / "reports")
+    tables = pipeline.read_tables(processed)
+    return tmp / "reports", results, tables
+
+
+def findings(out, notebook, set_name):
+    return json.loads((out / "figures" / notebook / set_name / "findings.json").read_text(encoding="utf-8"))
+
+
+def _projects(tables, district=None):
+    p = tables["projects"]
+    return p if district is None else p[p.district == district]
+
+
+def test_every_notebook_ran(run):
+    out, results, _ = run
+    assert [(r.notebook, r.set, r.status) for r in results if not r.ok] == []
+    assert len(results) == len(NOTEBOOKS) * len(SETS)
+    for r in results:
+        html = (out / r.html).read_text(encoding="utf-8")
+        assert "Traceback" not in html
+
+
+@pytest.mark.parametrize("set_name, district", [("all", None), ("chaoyang", "朝阳区"), ("fengtai", "丰台区")])
+def test_budget_execution_numbers(run, set_name, district):
+    out, _, tables = run
+    p = _projects(tables, district)
+    f = findings(out, "01_budget_execution", set_name)
+    assert f["forms"] == len(p)
+    assert f["full_year_budget"] == pytest.approx(float(p.full_year_budget.sum()))
+    assert f["executed"] == pytest.approx(float(p.executed.sum()))
+    rate = p.executed.astype(float) / p.full_year_budget.astype(float)
+    assert f["under_90"] == int((rate < 0.9).sum())
+    changed = (p.full_year_budget - p.initial_budget).astype(float).abs() > 1e-9
+    assert f["budget_changed"] == int(changed.sum())
+
+
+def test_budget_execution_fengtai_by_hand(run):
+    # 002's 15 forms: 4 are under 90% (75.87%, 61.85%, 77.25%, 89.49%); only 搬迁信息化建设 changed budget
+    f = findings(run[0], "01_budget_execution", "fengtai")
+    assert (f["forms"], f["under_90"], f["budget_changed"], f["budget_cut"]) == (15, 4, 1, 1)
+
+
+@pytest.mark.parametrize("set_name, district", [("all", None), ("chaoyang", "朝阳区"), ("fengtai", "丰台区")])
+def test_score_inflation_numbers(run, set_name, district):
+    out, _, tables = run
+    p = _projects(tables, district)
+    f = findings(out, "02_score_inflation", set_name)
+    assert f["forms"] == len(p)
+    assert f["share_100"] == pytest.approx(float((p.total_score == 100).mean()))
+    assert f["mean_inflation"] == pytest.approx(float((p.self_total - p.rule_total).mean()))
+    ind = tables["indicators"][tables["indicators"].form_id.isin(p.form_id)]
+    missed_full = ind[(ind.met == False) & (ind.score >= ind.weight)]  # noqa: E712
+    assert f["full_marks_missed"] == len(missed_full)
+
+
+def test_score_inflation_by_hand(run):
+    # 003: all 48 forms print 100/100; 002: no form prints 100
+    assert findings(run[0], "02_score_inflation", "fengtai")["share_100"] == 0
+    chaoyang = findings(run[0], "02_score_inflation", "chaoyang")
+    assert chaoyang["share_100"] == pytest.approx((48 + 6) / 55)  # 000: all but 公共事务协管经费 (99)
+    # ≥400000 vs 40000 (002 line 82) and ≥500000条 vs 6 (002 line 148); ≥250万元 vs 143.67 (003 line 638)
+    assert findings(run[0], "02_score_inflation", "fengtai")["full_marks_missed"] == 2
+    assert chaoyang["full_marks_missed"] == 1
+
+
+@pytest.mark.parametrize("set_name, district", [("all", None), ("fengtai", "丰台区")])
+def test_phrasing_numbers(run, set_name, district):
+    out, _, tables = run
+    p = _projects(tables, district)
+    ind = tables["indicators"][tables["indicators"].form_id.isin(p.form_id)]
+    f = findings(out, "03_indicator_phrasing", set_name)
+    assert f["indicators"] == len(ind)
+    assert f["quantitative_share"] == pytest.approx(float((ind.target_kind == "quantitative").mean()))
+    targets = ind.target_raw.dropna().str.replace(r"\s+", "", regex=True)
+    assert f["top_target"] == targets.value_counts().index[0]
+
+
+def test_explore_counts(run):
+    f = findings(run[0], "00_explore", "all")
+    assert (f["forms"], f["units"], f["indicators"]) == (70, 3, 540)
+
+
+def test_html_report_embeds_its_charts(run):
+    out = run[0]
+    html = (out / "html" / "01_budget_execution__all.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64") >= 4
+    assert (out / "figures" / "01_budget_execution" / "all" / "execution_rate_by_unit.png").exists()
+    assert (out / "figures" / "01_budget_execution" / "all" / "execution_rate_by_unit.svg").exists()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "01_budget_execution__fengtai.html" in index
+
+
+def test_an_empty_selection_still_renders(tmp_path):
+    processed = tmp_path / "processed"
+    pipeline.run(etl.RAW_DIR, processed, use_cache=False)
+    results = reports.run_reports(_config(tmp_path, processed, [("haidian", {"district": "海淀区"})]),
+                                  project_root=etl.ROOT, output_dir=tmp_path / "reports",
+                                  only=["01_budget_execution", "02_score_inflation"])
+    assert all(r.ok for r in results), [r.error for r in results]
+    html = (tmp_path / "reports" / results[0].html).read_text(encoding="utf-8")
+    assert "No form matches the parameters" in html
+
+
+def test_form_text_is_escaped_in_html(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for path in etl.RAW_DIR.glob("*"):
+        shutil.copy(path, raw / path.name)
+    hostile = "<script>alert(1)</script>资产购置"
+    target = raw / "003_d45a1a0ca283005b.txt"
+    target.write_text(target.read_text(encoding="utf-8").replace("资产购置(2022年)", hostile), encoding="utf-8")
+    processed = tmp_path / "processed"
+    pipeline.run(raw, processed, use_cache=False)
+    assert hostile in set(pd.read_parquet(processed / "projects.parquet").project_name)
+    results = reports.run_reports(_config(tmp_path, processed, [("all", {})]), project_root=etl.ROOT,
+                                  output_dir=tmp_path / "reports", only=["01_budget_execution"])
+    assert results[0].ok, results[0].error
+    html = (tmp_path / "reports" / results[0].html).read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;资产购置" in html  # the changed-budget table shows it
+    assert "<script>alert(1)</script>" not in html
