@@ -4,46 +4,22 @@
 
 Prints a short list: how many forms score 100, how many give full marks on a missed
 target, how many do not add up, how much of the weight the rule can re-score, and the
-mean inflation (self total - rule total, points) per implementing unit and department.
+mean inflation (self total - rule total, points) per unit.
 Run etl.py first: this reads the tables as they are and rebuilds nothing.
 """
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from selfeval import pipeline
+from selfeval import notebook, pipeline
 from selfeval.checks import ARITHMETIC, CHECKS
 
 PROCESSED_DIR = Path(__file__).resolve().parent.parent / "data" / "processed"
 GRADE_ZH = {"excellent": "优", "good": "良", "fair": "中", "poor": "差"}
-_CODE_PREFIX = re.compile(r"^\d+\s*-\s*")  # "618001-北京市..." is the same unit as "北京市..."
-
-
-def unit_name(name) -> str:
-    """A unit's name without the numeric code some templates print before it."""
-    if name is None or name is pd.NA or (isinstance(name, float) and name != name):
-        return "(not printed)"
-    return _CODE_PREFIX.sub("", str(name)).strip() or "(not printed)"
-
-
-def unit_aliases(names) -> dict:
-    """Each printed unit name -> the name it is counted under: the code prefix dropped,
-    and a short name ("小关") merged into the one other name that contains it
-    ("北京市朝阳区人民政府小关街道办事处"); left alone when none or several do."""
-    stripped = {name: unit_name(name) for name in names}
-    distinct = set(stripped.values())
-    aliases = {}
-    for name, short in stripped.items():
-        holders = [d for d in distinct if d != short and short in d]
-        aliases[name] = holders[0] if len(holders) == 1 else short
-    return aliases
-
-
 def _plural(k: int, word: str) -> str:
     return f"{k} {word}" + ("" if k == 1 else "s")
 
@@ -61,16 +37,9 @@ def compute(tables: dict[str, pd.DataFrame]) -> dict:
         projects["budget_weight"].fillna(0) + projects["form_id"].map(indicators.groupby("form_id")["weight"].sum())
         .fillna(0))).sum()
 
-    def by(column: str) -> list[tuple[str, int, float, float]]:
-        aliases = unit_aliases(projects[column].dropna().unique())
-        groups = projects.assign(_unit=projects[column].map(lambda v: aliases.get(v, unit_name(v))))
-        out = [(unit, int(g.notna().sum()), float(g.mean()), float(g.sum()))
-               for unit, g in groups.groupby("_unit")["inflation"]]
-        return sorted(out, key=lambda row: (-row[2], row[0]))
-
-    def merged(column: str) -> list[tuple[str, str]]:
-        return sorted((str(name), unit) for name, unit in unit_aliases(projects[column].dropna().unique()).items()
-                      if unit != str(name))
+    units = notebook.unit_name(projects).fillna("(not printed)")
+    by_unit = sorted(((unit, int(g.notna().sum()), float(g.mean()), float(g.sum()))
+                      for unit, g in projects["inflation"].groupby(units)), key=lambda row: (-row[2], row[0]))
 
     return {
         "files": int(projects["source_file"].nunique()),
@@ -95,9 +64,7 @@ def compute(tables: dict[str, pd.DataFrame]) -> dict:
         "inflation_total": float(projects["inflation"].sum()),
         "inflated_forms": int((projects["inflation"] > 0.01).sum()),
         "deflated_forms": int((projects["inflation"] < -0.01).sum()),
-        "by_unit": by("implementing_unit"),
-        "by_department": by("department"),
-        "merged_names": merged("implementing_unit") + merged("department"),
+        "by_unit": by_unit,
         "checks": rows_with,
         "checks_forms": {name: len(forms) for name, forms in forms_with.items()},
     }
@@ -129,12 +96,9 @@ def render(f: dict, source: str = "data/processed") -> str:
     lines.append(f"- Inflation (self total - rule total): mean {f['inflation_mean']:+.2f} points per form, "
                  f"{f['inflation_total']:+.2f} in all; {f['inflated_forms']} forms above the rule, "
                  f"{f['deflated_forms']} below it.")
-    for title, key in (("implementing unit", "by_unit"), ("department", "by_department")):
-        lines.append(f"- Mean inflation per {title} (forms, mean, total points):")
-        lines += [f"    {unit}: {_plural(k, 'form')}, mean {mean:+.2f}, total {total:+.2f}"
-                  for unit, k, mean, total in f[key]]
-    if f["merged_names"]:
-        lines.append("  (names counted as one: " + "; ".join(f"{a} -> {b}" for a, b in f["merged_names"]) + ")")
+    lines.append("- Mean inflation per unit (主管部门 without its budget code; forms, mean, total points):")
+    lines += [f"    {unit}: {_plural(k, 'form')}, mean {mean:+.2f}, total {total:+.2f}"
+              for unit, k, mean, total in f["by_unit"]]
     fired = ", ".join(f"{name} {k} ({_plural(f['checks_forms'][name], 'form')})" for name, k in f["checks"].items())
     lines.append(f"- Checks fired (rows): {fired}.")
     return "\n".join(lines)

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-# Printed numbers that contradict each other (a budget score that differs from the rule is
-# a scoring question, not arithmetic, and is left out).
-ARITHMETIC_CHECKS = ("execution_rate_mismatch", "weights_total_mismatch",
-                     "score_total_mismatch", "score_above_weight")
+from selfeval.checks import ARITHMETIC
 
 
 def score_distribution(projects: pd.DataFrame) -> pd.DataFrame:
@@ -50,4 +47,4 @@ def full_marks_on_missed_targets(indicators: pd.DataFrame, projects: pd.DataFram
 
 def arithmetic_failures(checks: pd.DataFrame) -> pd.DataFrame:
     """Checks where the form's printed numbers contradict each other."""
-    return checks[checks["check"].isin(ARITHMETIC_CHECKS)]
+    return checks[checks["check"].isin(ARITHMETIC)]

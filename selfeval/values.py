@@ -11,6 +11,7 @@ All words (units, comparators, grades, boilerplate) live in value_vocabulary.yam
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,7 @@ _THOUSANDS = re.compile(r"(?<=[0-9]),(?=[0-9]{3}(?![0-9]))")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise(text: str) -> str:
     """Fold widths, drop every space (PDF exports split numbers and words at random:
     "99. 91", "可达到预期指 标"), drop thousands separators and a closing full stop."""
@@ -150,6 +152,18 @@ def parse_value(raw: str | None) -> ParsedValue:
     """Classify one target or actual cell; never raises."""
     if raw is None or (isinstance(raw, float) and raw != raw):  # None or a pandas NaN
         return ParsedValue(raw)
+    if isinstance(raw, str):
+        return _parse_text(raw)
+    return _parse_uncached(raw)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_text(raw: str) -> ParsedValue:
+    # Cached: a corpus repeats the same few hundred cells ("100%" is a third of all targets).
+    return _parse_uncached(raw)
+
+
+def _parse_uncached(raw) -> ParsedValue:
     text = normalise(str(raw))
     if not text or text in EMPTY:
         return ParsedValue(raw)

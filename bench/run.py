@@ -1,0 +1,162 @@
+"""Benchmarks: the ETL and the reports from 70 to 100,000 forms.
+
+    python -m bench.run [--sizes 70 1000 10000 100000] [--jobs 2] [--no-notebooks]
+
+For each size: the corpus (the seed files for 70; bench.generate otherwise) goes
+through `python etl.py --no-cache` in a child process while this process samples
+the RSS of the whole process tree every 20 ms. Then: the same run again on the
+unchanged corpus (incremental), `etl.load()` in a fresh process, and every
+notebook through papermill on the resulting tables. Results are appended to
+bench/results.csv (with the machine they came from) and drawn in bench/scaling.png.
+These are measurements, not tests: nothing here fails on a slow machine.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import generate, verify  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+RESULTS = ROOT / "bench" / "results.csv"
+NOTEBOOKS = ["01_budget_execution", "02_score_inflation", "03_indicator_phrasing"]
+FIELDS = ["timestamp", "machine", "forms", "files", "jobs", "etl_seconds", "forms_per_second", "peak_rss_mb",
+          "incremental_seconds", "load_seconds", "correct", *[f"{n}_seconds" for n in NOTEBOOKS]]
+
+
+def machine() -> str:
+    memory = psutil.virtual_memory().total / 2**30
+    return f"{platform.machine()} {os.cpu_count()} cores {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def measure(command: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall seconds and peak RSS (MB) of the command's whole process tree."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    parent = psutil.Process(process.pid)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [parent, *parent.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    out, err = process.communicate()
+    seconds = time.perf_counter() - started
+    return seconds, peak / 2**20, subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
+def corpus(forms: int) -> tuple[Path, Path | None]:
+    """(raw folder, expected.csv or None) for a size; generated once and kept in bench/out."""
+    if forms == 70:
+        return ROOT / "data" / "raw", None
+    folder = OUT / str(forms)
+    if not (folder / "expected.csv").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        generate.generate(forms, seed=forms, out=folder)
+    return folder / "raw", folder / "expected.csv"
+
+
+def load_seconds(processed: Path, raw: Path) -> float:
+    code = ("import time, etl; t = time.perf_counter(); "
+            f"etl.load(processed_dir=r'{processed}', raw_dir=r'{raw}'); print(time.perf_counter() - t)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def notebook_seconds(processed: Path) -> dict[str, float]:
+    from selfeval import reports
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = {"kernel": "selfeval", "timeout_seconds": 1800, "processed_dir": str(processed),
+                  "raw_dir": str(ROOT / "data" / "raw"), "output_dir": tmp,
+                  "defaults": {"district": "all", "department": "all", "year": "all", "lang": "zh"},
+                  "notebooks": [{"path": f"notebooks/{n}.ipynb"} for n in NOTEBOOKS],
+                  "parameter_sets": [{"name": "all", "params": {}}]}
+        path = Path(tmp) / "bench.yaml"
+        path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        results = reports.run_reports(path, project_root=ROOT, output_dir=Path(tmp) / "reports")
+    return {f"{r.notebook}_seconds": round(r.seconds, 2) if r.ok else float("nan") for r in results}
+
+
+def bench(forms: int, jobs: int, notebooks: bool) -> dict:
+    raw, expected = corpus(forms)
+    processed = OUT / f"processed-{forms}"
+    shutil.rmtree(processed, ignore_errors=True)
+    command = [sys.executable, "etl.py", "--raw", str(raw), "--out", str(processed), "--no-cache", "--jobs", str(jobs)]
+    seconds, peak, result = measure(command)
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"ETL failed on {forms} forms: {result.stderr[-2000:]}")
+    incremental, _, _ = measure(command[:-3] + ["--jobs", str(jobs)])  # cache on, nothing changed
+    row = {
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": machine(), "forms": forms,
+        "files": len(list(raw.glob("*.txt"))), "jobs": jobs, "etl_seconds": round(seconds, 2),
+        "forms_per_second": round(forms / seconds), "peak_rss_mb": round(peak),
+        "incremental_seconds": round(incremental, 2), "load_seconds": round(load_seconds(processed, raw), 3),
+        "correct": "n/a" if expected is None else str(verify.mismatches(expected, processed).empty),
+    }
+    if notebooks:
+        row.update(notebook_seconds(processed))
+    return row
+
+
+def chart(rows: list[dict]) -> Path:
+    from selfeval import charts
+    import matplotlib.pyplot as plt
+
+    charts.use_style()
+    fig, ax = charts.new_figure()
+    xs = [int(r["forms"]) for r in rows]
+    ax.loglog(xs, [float(r["etl_seconds"]) for r in rows], "o-", label="ETL (--no-cache)")
+    for name in NOTEBOOKS:
+        ys = [float(r.get(f"{name}_seconds") or "nan") for r in rows]
+        ax.loglog(xs, ys, "s--", label=name)
+    ax.loglog(xs, [x / xs[0] * float(rows[0]["etl_seconds"]) for x in xs], ":", color="0.6", label="linear in forms")
+    ax.axhline(60, color="C3", lw=1)
+    ax.set_xlabel("forms"); ax.set_ylabel("seconds")
+    ax.legend(loc="upper left")
+    charts.finish(fig, ax, "selfeval: run time against number of forms",
+                  f"Source: bench/results.csv, {rows[-1]['machine']}", lang="en")
+    path = charts.save_figure(fig, ROOT / "bench", "scaling").png
+    plt.close(fig)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[70, 1000, 10000, 100000])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--no-notebooks", action="store_true")
+    args = parser.parse_args(argv)
+    rows = []
+    for forms in args.sizes:
+        row = bench(forms, args.jobs, not args.no_notebooks)
+        rows.append(row)
+        print(", ".join(f"{k}={v}" for k, v in row.items() if k not in ("timestamp", "machine")), flush=True)
+    new = not RESULTS.exists()
+    with open(RESULTS, "a", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+    print(f"appended {len(rows)} rows to {RESULTS.relative_to(ROOT)}; chart {chart(rows).relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
