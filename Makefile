@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup fonts etl report test lab bench docs clean
+.PHONY: setup fonts etl report test lab bench docs findings clean
 
 setup: $(STAMP) fonts  ## virtualenv, packages, Jupyter kernel "selfeval", CJK font
 
@@ -36,6 +36,9 @@ lab: setup  ## JupyterLab on the project, with its kernel
 
 bench: setup  ## ETL and report timings from 70 to 100,000 forms -> bench/results.csv
 	$(PY) -m bench.run
+
+findings: etl  ## the "what the seed data shows" list quoted in the README
+	$(PY) -m selfeval.findings
 
 docs: setup  ## regenerate docs/data_dictionary.md from selfeval/schema.py
 	$(PY) -c "from selfeval import schema; open('docs/data_dictionary.md','w',encoding='utf-8').write(schema.data_dictionary_markdown())"

@@ -81,3 +81,20 @@ def test_numbers_equal_an_independent_computation(written):
     for unit, values in inflation.groupby(units):
         plural = "form" if len(values) == 1 else "forms"
         assert f"    {unit}: {len(values)} {plural}, mean {values.mean():+.2f}, total {values.sum():+.2f}" in out
+
+
+def test_readme_quotes_the_command_output(tmp_path):
+    """The README's 'what the seed data shows' block is the command's output, not typed by hand."""
+    import subprocess
+    import sys
+
+    import etl
+    from selfeval import pipeline as _pipeline
+
+    _pipeline.run(etl.RAW_DIR, tmp_path, use_cache=False)
+    out = subprocess.run([sys.executable, "-m", "selfeval.findings", "--processed", str(tmp_path)],
+                         capture_output=True, text=True, cwd=etl.ROOT, check=True).stdout
+    readme = (etl.ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- findings:start -->")[1].split("<!-- findings:end -->")[0]
+    quoted = block.strip().removeprefix("```text").removesuffix("```").strip()
+    assert quoted == out.strip().replace(str(tmp_path), "data/processed")
