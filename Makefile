@@ -38,7 +38,7 @@ bench: setup  ## ETL and report timings from 70 to 100,000 forms -> bench/result
 	$(PY) -m bench.run
 
 findings: etl  ## the "what the seed data shows" list quoted in the README
-	$(PY) -m selfeval.findings
+	$(PY) -m selfeval.findings --update-readme
 
 docs: setup  ## regenerate docs/data_dictionary.md from selfeval/schema.py
 	$(PY) -c "from selfeval import schema; open('docs/data_dictionary.md','w',encoding='utf-8').write(schema.data_dictionary_markdown())"

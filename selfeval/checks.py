@@ -49,6 +49,9 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
     Check("score_total_mismatch", "form", "error",
           "budget score + indicator scores differ from the printed total score (总分 得分)",
           "sum of the printed scores (points)", "printed total score (points)"),
+    Check("fund_lines_total_mismatch", "form", "error",
+          "当年财政拨款 + 上年结转资金 + 其他资金 differ from 年度资金总额 (in one of the three amount columns)",
+          "sum of the printed fund lines (万元)", "printed 年度资金总额 (万元)"),
     Check("score_above_weight", "indicator", "error",
           "an indicator's 得分 is above its 分值", "weight (points)", "score (points)"),
     Check("full_score_missed_target", "indicator", "warning",
@@ -74,7 +77,11 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
 )}
 SEVERITIES = ("error", "warning", "note")
 # The checks that say a form's own printed numbers do not add up.
-ARITHMETIC = ("execution_rate_mismatch", "weights_total_mismatch", "score_total_mismatch")
+ARITHMETIC = ("execution_rate_mismatch", "weights_total_mismatch", "score_total_mismatch",
+              "fund_lines_total_mismatch")
+# Amounts are printed in 万元 with up to 4 decimals: one yuan.
+TOLERANCE_AMOUNT = 0.0001
+FUND_AMOUNTS = ("initial_budget", "full_year_budget", "executed")
 
 COLUMNS = ["form_id", "indicator_order", "line", "check", "expected", "printed", "severity", "message"]
 
@@ -187,10 +194,33 @@ def indicator_checks(r: dict) -> list[dict]:
     return out
 
 
-def run_checks(projects: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+def fund_checks(funds: pd.DataFrame) -> list[dict]:
+    """年度资金总额 against the sum of the fund lines below it, per amount column; a
+    column is compared only when at least one fund line prints an amount in it."""
+    out = []
+    if funds.empty:
+        return out
+    for form_id, lines in funds.groupby("form_id", sort=False):
+        total = lines[lines["fund_line"] == "total"]
+        parts = lines[lines["fund_line"] != "total"]
+        if total.empty or parts.empty:
+            continue
+        for column in FUND_AMOUNTS:
+            printed, values = total[column].iloc[0], parts[column].dropna()
+            if is_missing(printed) or values.empty:
+                continue
+            expected = float(values.sum())
+            if not close(expected, printed, TOLERANCE_AMOUNT):
+                out.append(_row("fund_lines_total_mismatch", form_id, expected, printed,
+                                f"{column}: fund lines add up to {expected:g} 万元, 年度资金总额 prints {_num(printed)}",
+                                line=int(total["line"].iloc[0])))
+    return out
+
+
+def run_checks(projects: pd.DataFrame, indicators: pd.DataFrame, funds: pd.DataFrame | None = None) -> pd.DataFrame:
     """The checks table for scored projects and indicators (scoring.score_projects /
     score_indicators)."""
-    rows = []
+    rows = fund_checks(funds) if funds is not None else []
     sums = scoring.sums_by_form(indicators)
     for p in _records(projects):
         rows += form_checks(p, sums.get(p["form_id"], scoring.NO_INDICATORS))
@@ -220,6 +250,6 @@ def derive(rows: dict[str, list[dict]], rule: Rule = BEIJING) -> dict[str, list[
         return {**rows, "checks": []}
     indicators = scoring.score_indicators(indicators, rule)
     projects = scoring.score_projects(projects, indicators, rule)
-    checks = run_checks(projects, indicators)
+    checks = run_checks(projects, indicators, pd.DataFrame(rows.get("funds", [])))
     return {**rows, "projects": _records(projects), "indicators": _records(indicators),
             "checks": _records(checks)}

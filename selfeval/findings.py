@@ -107,6 +107,8 @@ def render(f: dict, source: str = "data/processed") -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--processed", type=Path, default=PROCESSED_DIR, help="folder of the tables (data/processed)")
+    parser.add_argument("--update-readme", action="store_true",
+                        help="also write the list into README.md between its findings markers")
     args = parser.parse_args(argv)
     try:
         tables = pipeline.read_tables(args.processed)
@@ -117,8 +119,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.processed} has no re-scored tables; run etl.py first", file=sys.stderr)
         return 2
     source = "data/processed" if args.processed.resolve() == PROCESSED_DIR else str(args.processed)
-    print(render(compute(tables), source))
+    text = render(compute(tables), source)
+    print(text)
+    if args.update_readme:
+        update_readme(text)
     return 0
+
+
+README = PROCESSED_DIR.parent.parent / "README.md"
+START, END = "<!-- findings:start -->", "<!-- findings:end -->"
+
+
+def update_readme(text: str, readme: Path = README) -> None:
+    """Replace the block between the README's findings markers with the command's output."""
+    content = readme.read_text(encoding="utf-8")
+    head, rest = content.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n```text\n{text}\n```\n{END}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -55,13 +55,15 @@ def edited(tmp_path_factory):
     """002 with three printed cells changed, read by the pipeline:
     line 252 (法律顾问经费, 审核合同数量 50 vs 60, 分值 10): 得分 10 -> 8 (met, marked down);
     line 254 (法律培训 3 vs 1): 分值 10 -> 12 (weights no longer add up to 100) and
-    得分 4 -> 13 (above its weight of 12)."""
+    得分 4 -> 13 (above its weight of 12); line 246 (当年财政拨款): 全年执行数 5 -> 4.5."""
     raw = tmp_path_factory.mktemp("raw")
     lines = (etl.RAW_DIR / f"{F002}.txt").read_text(encoding="utf-8").split("\n")
     assert lines[251].endswith("\t50\t60\t10\t10\t")
     assert lines[253].endswith("法律培训\t3\t1\t10\t4\t增加法律培训")
     lines[251] = lines[251].replace("\t50\t60\t10\t10\t", "\t50\t60\t10\t8\t")
     lines[253] = lines[253].replace("\t3\t1\t10\t4\t", "\t3\t1\t12\t13\t")
+    assert lines[245].endswith("\t\t5\t5\t5\t—\t—\t—")
+    lines[245] = lines[245].replace("\t\t5\t5\t5\t", "\t\t5\t5\t4.5\t")
     (raw / f"{F002}.txt").write_text("\n".join(lines), encoding="utf-8")
     return pipeline.collect(raw)
 
@@ -119,6 +121,15 @@ def test_score_total_mismatch(seed_tables):
 
 
 # --- indicator-level ------------------------------------------------------------------------
+
+def test_fund_lines_total_mismatch(seed_tables, edited):
+    # no seed form fires: e.g. 000 line 33/43 prints 9234.4314 in 年度资金总额 and in 当年财政拨款
+    assert seed_tables["checks"].query("check == 'fund_lines_total_mismatch'").empty
+    # edited 002 line 246: 当年财政拨款 executed 4.5 against 年度资金总额 5 (line 245)
+    row = one(edited, "fund_lines_total_mismatch", f"{F002}#008")
+    assert (row.expected, row.printed, row.line) == (4.5, 5, 245)
+    assert "executed" in row.message
+
 
 def test_score_above_weight(seed_tables, edited):
     none(seed_tables, "score_above_weight", f"{F002}#008", 254)  # 4 of 10 as printed
@@ -195,4 +206,5 @@ def test_counts_on_the_seed_forms(seed_tables):
         "execution_rate_mismatch": 1, "budget_score_mismatch": 8, "weights_total_mismatch": 0,
         "score_total_mismatch": 1, "score_above_weight": 0, "full_score_missed_target": 3,
         "below_weight_met_target": 0, "actual_at_threshold": 124, "target_far_exceeded": 7,
-        "percent_target_above_100": 1, "actual_repeats_target": 310, "cost_target_floor": 4}
+        "percent_target_above_100": 1, "actual_repeats_target": 310, "cost_target_floor": 4,
+        "fund_lines_total_mismatch": 0}

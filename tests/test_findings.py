@@ -70,7 +70,8 @@ def test_numbers_equal_an_independent_computation(written):
     assert _count(out, r"- (\d+) forms? do not add up") == int(off.sum()) == 2
     assert f"execution_rate_mismatch {int(rate_off.fillna(False).sum())}," in out
     assert f"weights_total_mismatch {int(weights_off.fillna(False).sum())}," in out
-    assert f"score_total_mismatch {int(scores_off.fillna(False).sum())}." in out
+    assert f"score_total_mismatch {int(scores_off.fillna(False).sum())}," in out
+    assert "fund_lines_total_mismatch 0." in out  # no seed form's fund lines contradict their total
 
     # inflation: printed total - (min(rate, 1) x weight rounded + the indicators' rule scores)
     budget = ((q.executed / q.full_year_budget).clip(upper=1) * q.budget_weight).astype(float).round(2)
@@ -97,4 +98,4 @@ def test_readme_quotes_the_command_output(tmp_path):
     readme = (etl.ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- findings:start -->")[1].split("<!-- findings:end -->")[0]
     quoted = block.strip().removeprefix("```text").removesuffix("```").strip()
-    assert quoted == out.strip().replace(str(tmp_path), "data/processed")
+    assert quoted == out.strip().replace(str(tmp_path), "data/processed"), "run `make findings`"
