@@ -43,6 +43,9 @@ class Form:
             repair = "; ".join(filter(None, [repair, "points printed as a percentage (10% = 10 points)"]))
         if repair == "unreadable":
             self.issue(line, field_name, raw, f"{field_name}: cannot read {raw!r} as a number")
+        elif repair == "out of range":  # negative or absurdly large: left empty (numbers.MAX_VALUE)
+            self.issue(line, field_name, raw,
+                       f"{field_name}: {raw[:40]!r} is negative or too large to be read; left empty")
         elif repair:
             self.issue(line, field_name, raw, f"{field_name}: {repair}", "repaired")
         return value
@@ -123,6 +126,21 @@ def _parse_funds(form: Form, rows: list[Row]) -> None:
             continue
         line = vocab.FUND_LINES[vocab.norm_label(row.cells[label_at])]
         values = _align_fund_values(row.cells[label_at + 1:])
+        # A fund line printed twice (a page repeated by the export, a hand-edited file)
+        # would give the funds table a duplicate (form_id, fund_line) key and make the
+        # whole run fail validation (found by tests/test_fuzz.py). Read it once: the
+        # same values are a harmless repeat; different values cannot be told apart.
+        earlier = next((f for f in form.funds if f["fund_line"] == line), None)
+        if earlier is not None:
+            if all(earlier[f"{c}_raw"] == (raw or None) for c, raw in zip(FUND_COLUMN_ORDER, values)):
+                form.issue(row.line, "funds", row.text,
+                           f"{row.cells[label_at]} printed again (same values as line {earlier['line']}); read once",
+                           "repaired")
+            else:
+                form.issue(row.line, "funds", row.text,
+                           f"{row.cells[label_at]} printed twice with different values (lines {earlier['line']} "
+                           f"and {row.line}); cannot tell which is right", "error")
+            continue
         fund = {"fund_line": line, "fund_label": row.cells[label_at], "line": row.line}
         for column, raw in zip(FUND_COLUMN_ORDER, values):
             raw = raw if raw else None

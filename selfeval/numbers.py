@@ -11,11 +11,18 @@ import unicodedata
 from selfeval.vocabulary import is_empty
 
 _PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?%?$")
+# Every column read here (万元 amounts, points, rates) is >= 0 in the schema, and no
+# project is worth 10^12 万元. A negative or huge printed number used to pass through
+# and fail the whole run: a negative amount broke pandera's >= 0 check, and a
+# 400-digit one became inf (and crashed scoring's Decimal rounding). Found by
+# tests/test_fuzz.py; such a cell is now "out of range" and left empty.
+MAX_VALUE = 1e12
 
 
 def parse_number(raw: str | None) -> tuple[float | None, str | None]:
     """Return (value, repair). repair is None when the cell was clean,
-    "unreadable" when it is not a number, else a note of what was repaired.
+    "unreadable" when it is not a number, "out of range" when it is negative
+    or above MAX_VALUE (value None for both), else a note of what was repaired.
 
     A percentage keeps its printed magnitude ("99.74%" -> 99.74, "10%" -> 10):
     weights printed "10%" mean 10 points; execution rates are turned into
@@ -33,4 +40,7 @@ def parse_number(raw: str | None) -> tuple[float | None, str | None]:
         return None, "unreadable"
     if squeezed.endswith("%"):
         squeezed = squeezed[:-1]
-    return float(squeezed), "; ".join(repairs) or None
+    value = float(squeezed)
+    if not 0 <= value <= MAX_VALUE:  # also false for inf
+        return None, "out of range"
+    return value, "; ".join(repairs) or None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import pickle
 import sys
 import time
@@ -113,11 +114,17 @@ def _parse_cached(args) -> FileResult:
             return pickle.load(handle)
     result = parse_file(name, data, source)
     if cached:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
-        with open(tmp, "wb") as handle:
-            pickle.dump(result, handle)
-        tmp.replace(cached)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")  # per process: two workers may parse the same bytes
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as handle:
+                pickle.dump(result, handle)
+            tmp.replace(cached)
+        except OSError:
+            # The cache only saves time. A read-only or full output folder used to end
+            # the run here with a traceback; now the run goes on and write_outputs
+            # reports the folder as an EtlError (exit 2) with the outputs untouched.
+            tmp.unlink(missing_ok=True)
     return result
 
 
@@ -147,10 +154,14 @@ def collect(raw_dir: Path, cache_dir: Path | None = None, jobs: int = 1, progres
     for result in results:
         sha, name = result.file_row["sha256"], result.file_row["source_file"]
         if sha in seen:  # the same bytes twice: load once, say so
-            file_rows.append({**result.file_row, "forms_loaded": 0, "forms_rejected": 0,
+            # Its forms count as rejected here (loaded once, under the first file), so
+            # titles_seen = forms_loaded + forms_rejected holds for every row and in total.
+            titles = result.file_row["titles_seen"]
+            file_rows.append({**result.file_row, "forms_loaded": 0, "forms_rejected": titles,
                               "duplicate_of": seen[sha], "status": "duplicate"})
             merged.issues.append(Issue(name, None, None, "file", None,
-                                       f"same content (sha256) as {seen[sha]}; loaded once", "warning"))
+                                       f"same content (sha256) as {seen[sha]}; loaded once, its {titles} form(s) "
+                                       f"counted as rejected here", "warning"))
             continue
         seen[sha] = name
         file_rows.append(result.file_row)
@@ -197,6 +208,7 @@ def run(raw_dir: Path, out_dir: Path, jobs: int = 1, progress: bool = False, use
     except OSError as exc:
         raise EtlError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from None
     try:
+        tables.remove_stale_staging(out_dir)  # left by a run that was killed mid-write; safe under the lock
         fingerprint = raw_fingerprint(raw_dir)
         previous = read_manifest(out_dir)
         code = code_fingerprint()

@@ -69,6 +69,15 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def remove_stale_staging(out_dir: Path) -> list[Path]:
+    """Remove the .staging-* folders a killed run left behind (call it holding the ETL lock:
+    a running write_outputs' own staging folder must not be removed under it)."""
+    stale = [p for p in Path(out_dir).glob(".staging-*") if p.is_dir()]
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return stale
+
+
 def write_outputs(tables: dict[str, pd.DataFrame], out_dir: Path, extra_files: dict[str, str]) -> list[Path]:
     """Write every table as Parquet and CSV (UTF-8 with BOM, for Excel) plus extra text
     files, all into a staging folder first, then move them into place one by one
