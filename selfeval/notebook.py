@@ -21,6 +21,9 @@ from selfeval import pipeline
 ALL = "all"
 FORM_TABLES = ("projects", "funds", "indicators", "checks")
 _CODE_PREFIX = re.compile(r"^\d+-")
+# C0 control characters (but tab and newline) and DEL: invisible in a report, and some
+# would be written raw into the HTML; the tables keep them, the reports show text without them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def unit_name(projects: pd.DataFrame) -> pd.Series:
@@ -60,10 +63,17 @@ class Selection:
 
 
 def load(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
-    """The processed tables, with a `unit` column on projects."""
-    tables = pipeline.read_tables(Path(processed_dir))
+    """The processed tables for a report, with a `unit` column on projects and no
+    control characters in text."""
+    tables = {name: _without_control_characters(frame)
+              for name, frame in pipeline.read_tables(Path(processed_dir)).items()}
     tables["projects"] = tables["projects"].assign(unit=unit_name(tables["projects"]))
     return tables
+
+
+def _without_control_characters(frame: pd.DataFrame) -> pd.DataFrame:
+    text = [c for c in frame.columns if frame[c].dtype == "string"]
+    return frame.assign(**{c: frame[c].str.replace(_CONTROL, "", regex=True) for c in text}) if text else frame
 
 
 def select(tables: dict[str, pd.DataFrame], district=ALL, department=ALL, year=ALL) -> Selection:

@@ -10,6 +10,7 @@ All words (units, comparators, grades, boilerplate) live in value_vocabulary.yam
 """
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ KINDS = ("quantitative", "rating", "rating_scale", "qualitative", "compound", "e
 COMPARATORS = (">=", ">", "=", "<=", "<")
 
 NOTE_BOILERPLATE = "known boilerplate"
+NOTE_TOO_LARGE = "number too large to be a printed value"
+MAX_NUMBER = 1e12  # no amount, count or rate on a form comes near this
 NOTE_COMPOUND = "several numbers; not reduced to one"
 NOTE_DATE = "date or deadline"
 NOTE_EMBEDDED = "number embedded in text"
@@ -177,6 +180,9 @@ def _parse_uncached(raw) -> ParsedValue:
     numbers = tuple(float(m.group()) for m in matches)
     if not matches:
         return ParsedValue(raw, kind="qualitative")
+    if not all(math.isfinite(n) and abs(n) <= MAX_NUMBER for n in numbers):
+        # a digit string no form prints (a damaged or hostile cell): not a quantity
+        return ParsedValue(raw, kind="text", note=NOTE_TOO_LARGE)
     if DATE.search(text):
         return ParsedValue(raw, kind="text", numbers=numbers, note=NOTE_DATE)
     if len(matches) > 1:
