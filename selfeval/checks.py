@@ -194,33 +194,36 @@ def indicator_checks(r: dict) -> list[dict]:
     return out
 
 
-def fund_checks(funds: pd.DataFrame) -> list[dict]:
+def fund_checks(funds: list[dict]) -> list[dict]:
     """年度资金总额 against the sum of the fund lines below it, per amount column; a
-    column is compared only when at least one fund line prints an amount in it."""
+    column is compared only when at least one fund line prints an amount in it.
+    (Plain Python over the parsed rows: a pandas group-by per form costs more than the sums.)"""
     out = []
-    if funds.empty:
-        return out
-    for form_id, lines in funds.groupby("form_id", sort=False):
-        total = lines[lines["fund_line"] == "total"]
-        parts = lines[lines["fund_line"] != "total"]
-        if total.empty or parts.empty:
+    by_form: dict[str, list[dict]] = {}
+    for fund in funds:
+        by_form.setdefault(fund["form_id"], []).append(fund)
+    for form_id, lines in by_form.items():
+        total = next((f for f in lines if f["fund_line"] == "total"), None)
+        parts = [f for f in lines if f["fund_line"] != "total"]
+        if total is None or not parts:
             continue
         for column in FUND_AMOUNTS:
-            printed, values = total[column].iloc[0], parts[column].dropna()
-            if is_missing(printed) or values.empty:
+            printed = total.get(column)
+            values = [f[column] for f in parts if not is_missing(f.get(column))]
+            if is_missing(printed) or not values:
                 continue
-            expected = float(values.sum())
+            expected = float(sum(values))
             if not close(expected, printed, TOLERANCE_AMOUNT):
                 out.append(_row("fund_lines_total_mismatch", form_id, expected, printed,
                                 f"{column}: fund lines add up to {expected:g} 万元, 年度资金总额 prints {_num(printed)}",
-                                line=int(total["line"].iloc[0])))
+                                line=total.get("line")))
     return out
 
 
-def run_checks(projects: pd.DataFrame, indicators: pd.DataFrame, funds: pd.DataFrame | None = None) -> pd.DataFrame:
+def run_checks(projects: pd.DataFrame, indicators: pd.DataFrame, funds: list[dict] | None = None) -> pd.DataFrame:
     """The checks table for scored projects and indicators (scoring.score_projects /
     score_indicators)."""
-    rows = fund_checks(funds) if funds is not None else []
+    rows = fund_checks(funds) if funds else []
     sums = scoring.sums_by_form(indicators)
     for p in _records(projects):
         rows += form_checks(p, sums.get(p["form_id"], scoring.NO_INDICATORS))
@@ -242,14 +245,14 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(columns, row)) for row in zip(*values)]
 
 
-def derive(rows: dict[str, list[dict]], rule: Rule = BEIJING) -> dict[str, list[dict]]:
+def derive(rows: dict[str, list[dict]], rule: Rule = BEIJING) -> dict[str, list[dict] | pd.DataFrame]:
     """The pipeline's rows with the re-scored columns added to projects and indicators
-    and a new checks table (rows as lists of dicts, ready for pipeline._validated)."""
+    and a new checks table (projects, indicators and checks as DataFrames, ready for
+    pipeline._validated; other tables passed through)."""
     projects, indicators = pd.DataFrame(rows["projects"]), pd.DataFrame(rows["indicators"])
     if not len(projects):
         return {**rows, "checks": []}
     indicators = scoring.score_indicators(indicators, rule)
     projects = scoring.score_projects(projects, indicators, rule)
-    checks = run_checks(projects, indicators, pd.DataFrame(rows.get("funds", [])))
-    return {**rows, "projects": _records(projects), "indicators": _records(indicators),
-            "checks": _records(checks)}
+    checks = run_checks(projects, indicators, rows.get("funds", []))
+    return {**rows, "projects": projects, "indicators": indicators, "checks": checks}

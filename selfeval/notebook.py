@@ -17,13 +17,12 @@ import numpy as np
 import pandas as pd
 
 from selfeval import pipeline
+from selfeval.tables import CONTROL_CHARACTERS
 
 ALL = "all"
 FORM_TABLES = ("projects", "funds", "indicators", "checks")
 _CODE_PREFIX = re.compile(r"^\d+-")
-# C0 control characters (but tab and newline) and DEL: invisible in a report, and some
-# would be written raw into the HTML; the tables keep them, the reports show text without them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 
 
 def unit_name(projects: pd.DataFrame) -> pd.Series:
@@ -73,7 +72,8 @@ def load(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
 
 def _without_control_characters(frame: pd.DataFrame) -> pd.DataFrame:
     text = [c for c in frame.columns if frame[c].dtype == "string"]
-    return frame.assign(**{c: frame[c].str.replace(_CONTROL, "", regex=True) for c in text}) if text else frame
+    # invisible in a report, and some would be written raw into the HTML; the tables keep them
+    return frame.assign(**{c: frame[c].str.replace(CONTROL_CHARACTERS, "", regex=True) for c in text}) if text else frame
 
 
 def select(tables: dict[str, pd.DataFrame], district=ALL, department=ALL, year=ALL) -> Selection:

@@ -43,6 +43,42 @@ class FileResult:
     issues: list[Issue] = field(default_factory=list)
 
 
+# Checks whose failure means the totals printed on the form do not add up: reported
+# in parse_issues too, where a reader of the parse looks first.
+CROSS_TOTALS = ("fund_lines_total_mismatch", "weights_total_mismatch", "score_total_mismatch")
+# Files re-scored together in one worker task (pandas' per-call costs are paid per batch).
+BATCH_FILES = 64
+
+
+@dataclass
+class BatchTables:
+    """Several files' part of every table, re-scored: what a worker sends back."""
+    file_rows: list[dict]
+    frames: dict[str, pd.DataFrame]
+    issues: list[Issue]
+
+
+def batch_tables(results: list[FileResult]) -> BatchTables:
+    """Re-score the forms of several files at once (scoring and checks are per form, so
+    any grouping of files gives the same rows; a batch pays pandas' per-call costs once
+    for many forms) and add the cross-total failures to the issues. Runs in a worker,
+    so both cores share the re-scoring."""
+    from selfeval.checks import derive
+
+    derived = derive({part: [row for r in results for row in getattr(r, part)]
+                      for part in ("projects", "funds", "indicators")})
+    frames = {name: derived[name] if isinstance(derived[name], pd.DataFrame) else pd.DataFrame(derived[name])
+              for name in ("projects", "funds", "indicators", "checks")}
+    issues = [issue for r in results for issue in r.issues]
+    checks, projects = frames["checks"], frames["projects"]
+    if len(checks):
+        source = dict(zip(projects["form_id"], projects["source_file"]))
+        for row in checks[checks["check"].isin(CROSS_TOTALS)].itertuples():
+            issues.append(Issue(source[row.form_id], row.form_id, None if pd.isna(row.line) else int(row.line),
+                                "total", None, f"totals do not add up ({row.check}): {row.message}", "warning"))
+    return BatchTables([r.file_row for r in results], frames, issues)
+
+
 def code_fingerprint() -> str:
     """Changes whenever the parser or its vocabulary changes, invalidating the cache."""
     digest = hashlib.sha256()
@@ -104,6 +140,10 @@ def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
     return result
 
 
+def _parse_batch(batch: list[tuple]) -> BatchTables:
+    return batch_tables([_parse_cached(args) for args in batch])
+
+
 def _parse_cached(args) -> FileResult:
     name, path, source, cache_dir, code = args
     data = Path(path).read_bytes()
@@ -142,47 +182,58 @@ def collect(raw_dir: Path, cache_dir: Path | None = None, jobs: int = 1, progres
     code = code_fingerprint()
     paths = raw_files(raw_dir)
     work = [(p.name, str(p), sources.get(p.name), str(cache_dir) if cache_dir else None, code) for p in paths]
-    if jobs > 1 and len(work) > 1:
+    size = max(1, min(BATCH_FILES, -(-len(work) // (jobs * 4))))  # ceil: several batches per core
+    batches = [work[i:i + size] for i in range(0, len(work), size)]
+    if jobs > 1 and len(batches) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(_progress(pool.map(_parse_cached, work, chunksize=max(1, len(work) // (jobs * 8))),
-                                     len(work), progress))
+            done = list(_progress(pool.map(_parse_batch, batches), len(batches), progress))
     else:
-        results = list(_progress(map(_parse_cached, work), len(work), progress))
+        done = list(_progress(map(_parse_batch, batches), len(batches), progress))
     seen: dict[str, str] = {}
-    merged = FileResult({})
+    issues: list[Issue] = []
     file_rows = []
-    for result in results:
-        sha, name = result.file_row["sha256"], result.file_row["source_file"]
-        if sha in seen:  # the same bytes twice: load once, say so
-            # Its forms count as rejected here (loaded once, under the first file), so
-            # titles_seen = forms_loaded + forms_rejected holds for every row and in total.
-            titles = result.file_row["titles_seen"]
-            file_rows.append({**result.file_row, "forms_loaded": 0, "forms_rejected": titles,
-                              "duplicate_of": seen[sha], "status": "duplicate"})
-            merged.issues.append(Issue(name, None, None, "file", None,
-                                       f"same content (sha256) as {seen[sha]}; loaded once, its {titles} form(s) "
-                                       f"counted as rejected here", "warning"))
-            continue
-        seen[sha] = name
-        file_rows.append(result.file_row)
-        for part in ("projects", "funds", "indicators", "issues"):
-            getattr(merged, part).extend(getattr(result, part))
+    duplicates: set[str] = set()
+    for batch in done:
+        issues.extend(batch.issues)
+        for row in batch.file_rows:
+            sha, name = row["sha256"], row["source_file"]
+            if sha in seen:  # the same bytes twice: load once, say so
+                # Its forms count as rejected here (loaded once, under the first file), so
+                # titles_seen = forms_loaded + forms_rejected holds for every row and in total.
+                titles = row["titles_seen"]
+                file_rows.append({**row, "forms_loaded": 0, "forms_rejected": titles,
+                                  "duplicate_of": seen[sha], "status": "duplicate"})
+                duplicates.add(name)
+                issues.append(Issue(name, None, None, "file", None,
+                                    f"same content (sha256) as {seen[sha]}; loaded once, its {titles} form(s) "
+                                    f"counted as rejected here", "warning"))
+                continue
+            seen[sha] = name
+            file_rows.append(row)
     if not paths:
-        merged.issues.append(Issue(str(raw_dir), None, None, "file", None,
-                                   f"no *.txt files in {raw_dir}", "error"))
-    from selfeval.checks import derive  # re-scored columns and the checks table
-    return _validated(derive({
-        "projects": merged.projects, "funds": merged.funds, "indicators": merged.indicators,
-        "files": file_rows, "parse_issues": [vars(i) for i in merged.issues],
-    }))
+        issues.append(Issue(str(raw_dir), None, None, "file", None, f"no *.txt files in {raw_dir}", "error"))
+    frames = {}
+    for table in ("projects", "funds", "indicators", "checks"):
+        parts = [b.frames[table] for b in done if len(b.frames[table])]
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        if duplicates and len(frame):  # a duplicate's rows were scored with its batch: drop them
+            stems = {Path(name).stem for name in duplicates}
+            frame = frame[~frame["form_id"].str.rsplit("#", n=1).str[0].isin(stems)]
+        frames[table] = frame
+    if duplicates:
+        issues = [i for i in issues if i.source_file not in duplicates or i.field == "file"]
+    return _validated({**frames, "files": file_rows, "parse_issues": [vars(i) for i in issues]})
 
 
-def _validated(rows: dict[str, list[dict]]) -> dict[str, pd.DataFrame]:
+def _validated(rows: dict[str, list[dict] | pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Rows (lists of dicts or frames) -> typed frames, validated against the schema."""
     frames = {}
     for name, table_rows in rows.items():
-        frame = pd.DataFrame(table_rows) if table_rows else pd.DataFrame(columns=schema.columns(name))
-        if name in ("funds",) and len(frame):
-            frame["execution_rate"] = frame["execution_rate"].map(lambda v: None if v is None or pd.isna(v) else v / 100)
+        frame = table_rows if isinstance(table_rows, pd.DataFrame) else pd.DataFrame(table_rows)
+        if not len(frame):
+            frame = pd.DataFrame(columns=schema.columns(name))
+        if name == "funds" and len(frame):  # printed as a percentage; a fraction in the table
+            frame = frame.assign(execution_rate=pd.to_numeric(frame["execution_rate"]) / 100)
         frames[name] = schema.validate(name, schema.conform(name, frame))
     return frames
 

@@ -229,11 +229,18 @@ def columns(table: str) -> list[str]:
 
 def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Order and type a frame's columns as declared (missing columns become null)."""
-    out = pd.DataFrame(index=frame.index)
+    out = {}
     for column in TABLES[table]["columns"]:
-        values = frame[column.name] if column.name in frame else pd.Series([None] * len(frame), index=frame.index)
-        out[column.name] = values.astype(object).where(values.notna(), None).astype(_PANDAS_DTYPES[column.dtype])
-    return out.reset_index(drop=True)
+        if column.name not in frame:
+            out[column.name] = pd.Series(pd.NA, index=frame.index, dtype=_PANDAS_DTYPES[column.dtype])
+            continue
+        values = frame[column.name]
+        if column.dtype in ("float", "int") and values.dtype == object:
+            values = pd.to_numeric(values)  # None -> NaN, then a nullable dtype
+        elif column.dtype == "string" and values.dtype != "string":
+            values = values.astype(object).where(values.notna(), None)  # NaN is missing, not "nan"
+        out[column.name] = values.astype(_PANDAS_DTYPES[column.dtype])
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
 
 def pandera_schema(table: str) -> pa.DataFrameSchema:

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from selfeval import schema
 from selfeval.form import Form
@@ -45,28 +46,40 @@ def project_row(form: Form, source: dict | None) -> dict:
 
 # --- writing ---------------------------------------------------------------------------------
 
-_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?%?$")
+_FORMULA_START = r"^[=+\-@\t\r]"
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_PLAIN_NUMBER = r"[+-]?\d+(\.\d+)?%?"
+
+
+def _safe_text(values: pd.Series) -> pd.Series:
+    """Spreadsheet-safe text: control characters dropped, and a cell that Excel
+    would run as a formula (=, +, -, @ first) prefixed with an apostrophe; plain
+    numbers such as "-12.5" are left alone. Vectorised: the CSV of 100,000 forms has
+    millions of cells."""
+    text = values.str.replace(CONTROL_CHARACTERS, "", regex=True)
+    risky = (text.str.contains(_FORMULA_START, regex=True) & ~text.str.fullmatch(_PLAIN_NUMBER)
+             & (text.str.len() > 1)).fillna(False).astype(bool)
+    return text.mask(risky, "'" + text)
 
 
 def neutralise_for_csv(value):
-    """Spreadsheet-safe text: control characters dropped, and a cell that Excel
-    would run as a formula (=, +, -, @ first) prefixed with an apostrophe."""
+    """One cell as csv_safe writes it."""
     if not isinstance(value, str):
         return value
-    value = _CONTROL.sub("", value)
-    if len(value) > 1 and _FORMULA_START.match(value) and not _PLAIN_NUMBER.match(value):
-        return "'" + value
-    return value
+    return _safe_text(pd.Series([value], dtype="string")).iloc[0]
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == "string":
-            out[column] = out[column].map(neutralise_for_csv, na_action="ignore").astype("string")
-    return out
+    return frame.assign(**{c: _safe_text(frame[c]) for c in frame.columns if frame[c].dtype == "string"})
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """UTF-8 with a BOM (so Excel opens the Chinese), written by Arrow's CSV writer,
+    several times faster than pandas' on large tables."""
+    table = pa.Table.from_pandas(csv_safe(frame), preserve_index=False)
+    with open(path, "wb") as handle:
+        handle.write(b"\xef\xbb\xbf")
+        pa_csv.write_csv(table, handle, pa_csv.WriteOptions(quoting_style="needed"))
 
 
 def remove_stale_staging(out_dir: Path) -> list[Path]:
@@ -90,7 +103,7 @@ def write_outputs(tables: dict[str, pd.DataFrame], out_dir: Path, extra_files: d
         written = []
         for name, frame in tables.items():
             frame.to_parquet(staging / f"{name}.parquet", index=False)
-            csv_safe(frame).to_csv(staging / f"{name}.csv", index=False, encoding="utf-8-sig")
+            write_csv(frame, staging / f"{name}.csv")
             written += [f"{name}.parquet", f"{name}.csv"]
         for file_name, text in extra_files.items():
             (staging / file_name).write_text(text, encoding="utf-8")
