@@ -1,15 +1,14 @@
 """Budget execution figures against values read from the raw forms."""
 import pytest
 
-from selfeval import execution, notebook
+from selfeval import execution
 
 F002 = "002_fd002be877c499a2"
 
 
 @pytest.fixture(scope="module")
-def table(seed_tables):
-    projects = seed_tables["projects"].assign(unit=notebook.unit_name(seed_tables["projects"]))
-    return execution.per_project(projects).set_index("form_id")
+def table(unit_tables):
+    return execution.per_project(unit_tables["projects"]).set_index("form_id")
 
 
 def test_rate_is_executed_over_full_year_budget(table):

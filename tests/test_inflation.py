@@ -1,40 +1,33 @@
 """Inflation aggregates on the seed forms."""
 import pytest
 
-from selfeval import checks, inflation, notebook
+from selfeval import checks, inflation
 
 
-@pytest.fixture(scope="module")
-def tables(seed_tables):
-    out = dict(seed_tables)
-    out["projects"] = out["projects"].assign(unit=notebook.unit_name(out["projects"]))
-    return out
-
-
-def test_score_distribution(tables):
-    dist = inflation.score_distribution(tables["projects"]).loc["北京市朝阳区人民政府小关街道办事处"]
+def test_score_distribution(unit_tables):
+    dist = inflation.score_distribution(unit_tables["projects"]).loc["北京市朝阳区人民政府小关街道办事处"]
     # every one of 003's 48 forms prints 总分 100 / 100
     assert dist.forms == 48 and dist.share_100 == 1.0 and dist.share_90_plus == 1.0
-    fengtai = inflation.score_distribution(tables["projects"]).loc["丰台区城市管理指挥中心"]
+    fengtai = inflation.score_distribution(unit_tables["projects"]).loc["丰台区城市管理指挥中心"]
     # 002 totals: 99.97 97.59 99.04 96.19 97.72 98.95 99.91 93 99.77 99.8 96.7 98.7 98.9 96.7 98.6: none is 100
     assert fengtai.share_100 == 0.0 and fengtai.share_90_plus == 1.0
 
 
-def test_full_marks_on_missed_targets(tables):
-    missed = inflation.full_marks_on_missed_targets(tables["indicators"], tables["projects"])
+def test_full_marks_on_missed_targets(unit_tables):
+    missed = inflation.full_marks_on_missed_targets(unit_tables["indicators"], unit_tables["projects"])
     # 002 line 82 ≥400000 vs 40000 (6/6); 002 line 148 ≥500000条 vs 6 (6/6); 003 line 638 ≥250万元 vs 143.669312 (10/10)
     assert sorted(missed["line"]) == [82, 148, 638]
 
 
-def test_by_category_adds_up(tables):
-    cats = inflation.by_category(tables["indicators"])
-    assert cats["weight"].sum() == pytest.approx(tables["indicators"]["weight"].sum())
-    assert cats["self_points"].sum() == pytest.approx(tables["indicators"]["score"].sum())
+def test_by_category_adds_up(unit_tables):
+    cats = inflation.by_category(unit_tables["indicators"])
+    assert cats["weight"].sum() == pytest.approx(unit_tables["indicators"]["weight"].sum())
+    assert cats["self_points"].sum() == pytest.approx(unit_tables["indicators"]["score"].sum())
     assert (cats["verifiable_share"].dropna().between(0, 1)).all()
 
 
-def test_arithmetic_failures_are_the_contradiction_checks(tables):
-    failures = inflation.arithmetic_failures(tables["checks"])
+def test_arithmetic_failures_are_the_contradiction_checks(unit_tables):
+    failures = inflation.arithmetic_failures(unit_tables["checks"])
     assert set(failures["check"]) <= set(checks.ARITHMETIC)
     # 000 form 4 prints 100% for 49.75 / 50; 002 form 10 prints 99.8 for 9.83 + 90
     assert {("000_cbaa33e73a3cfdfd#004", "execution_rate_mismatch"),

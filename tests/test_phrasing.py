@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from selfeval import notebook, phrasing
+from selfeval import phrasing
 
 
 def test_similarity_is_character_level():
@@ -20,9 +20,8 @@ def test_near_duplicates_finds_one_character_edits():
     assert pairs.forms_a[0] == 2
 
 
-def test_repeated_rows_across_units(seed_tables):
-    projects = seed_tables["projects"].assign(unit=notebook.unit_name(seed_tables["projects"]))
-    rows = phrasing.repeated(seed_tables["indicators"], projects, ["indicator_name"])
+def test_repeated_rows_across_units(unit_tables):
+    rows = phrasing.repeated(unit_tables["indicators"], unit_tables["projects"], ["indicator_name"])
     top = rows.set_index("text")
     # 使用人员满意度: 002 lines 38, 62, 101, 128, 169, 202, 235, 289 (forms 1-7 and 9) and 003 line 45
     assert top.loc["使用人员满意度", "forms"] == 9 and top.loc["使用人员满意度", "units"] == 2
