@@ -176,7 +176,7 @@ TABLES: dict[str, dict] = {
             _c("encoding", "string", "编码", "encoding the file was decoded with"),
             _c("titles_seen", "int", "表头数", "form titles found in the file", nullable=False, checks=_NONNEG),
             _c("forms_loaded", "int", "已载入", "forms that became rows of projects", nullable=False, checks=_NONNEG),
-            _c("forms_rejected", "int", "未载入", "forms with an error-level parse issue, not loaded",
+            _c("forms_rejected", "int", "未载入", "forms not loaded: an error-level parse issue, or the file duplicates an earlier one",
                nullable=False, checks=_NONNEG),
             _c("duplicate_of", "string", "重复于", "an earlier file with the same sha256 (this one is not loaded)"),
             _c("status", "string", "状态", "ok, partial, failed or duplicate", nullable=False,
