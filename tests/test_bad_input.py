@@ -125,3 +125,10 @@ def test_csv_is_excel_friendly_and_formula_safe():
     assert tables.neutralise_for_csv("-12.5") == "-12.5"
     assert tables.neutralise_for_csv("a\x07b") == "ab"
     assert tables.neutralise_for_csv("≥90%") == "≥90%"
+
+
+def test_strict_fails_on_warnings(tmp_path, capsys):
+    # the seed files carry warnings (e.g. 002 line 343: one of target/actual missing)
+    assert etl.main(["--raw", str(RAW), "--out", str(tmp_path), "--jobs", "1"]) == 0
+    assert etl.main(["--raw", str(RAW), "--out", str(tmp_path), "--jobs", "1", "--strict"]) == 1
+    assert "--strict" in capsys.readouterr().err
