@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import multiprocessing
 import os
 import pickle
 import sys
@@ -48,6 +49,8 @@ class FileResult:
 CROSS_TOTALS = ("fund_lines_total_mismatch", "weights_total_mismatch", "score_total_mismatch")
 # Files re-scored together in one worker task (pandas' per-call costs are paid per batch).
 BATCH_FILES = 64
+# Below this many files, starting worker processes costs more than it saves.
+MIN_FILES_FOR_POOL = 8
 
 
 @dataclass
@@ -184,8 +187,10 @@ def collect(raw_dir: Path, cache_dir: Path | None = None, jobs: int = 1, progres
     work = [(p.name, str(p), sources.get(p.name), str(cache_dir) if cache_dir else None, code) for p in paths]
     size = max(1, min(BATCH_FILES, -(-len(work) // (jobs * 4))))  # ceil: several batches per core
     batches = [work[i:i + size] for i in range(0, len(work), size)]
-    if jobs > 1 and len(batches) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+    if jobs > 1 and len(work) >= MIN_FILES_FOR_POOL:
+        # forkserver: workers start from a clean process instead of a fork of this one,
+        # whose Arrow/BLAS threads a fork can leave half-alive (seen as an abort at exit)
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver")) as pool:
             done = list(_progress(pool.map(_parse_batch, batches), len(batches), progress))
     else:
         done = list(_progress(map(_parse_batch, batches), len(batches), progress))
