@@ -244,10 +244,11 @@ def _validated(rows: dict[str, list[dict] | pd.DataFrame]) -> dict[str, pd.DataF
 
 
 def _progress(iterable, total: int, enabled: bool):
-    if not enabled or total < 20:
+    """A bar over the batches of files (each up to BATCH_FILES files) on long runs."""
+    if not enabled or total < 4:
         return iterable
     from tqdm import tqdm
-    return tqdm(iterable, total=total, unit="file", file=sys.stderr)
+    return tqdm(iterable, total=total, unit="batch", file=sys.stderr)
 
 
 def run(raw_dir: Path, out_dir: Path, jobs: int = 1, progress: bool = False, use_cache: bool = True) -> dict:
