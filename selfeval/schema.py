@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 
 from selfeval.checks import CHECKS
 from selfeval.checks import SEVERITIES as CHECK_SEVERITIES
@@ -219,7 +220,12 @@ TABLES: dict[str, dict] = {
     },
 }
 
-_PANDAS_DTYPES = {"string": "string", "float": "Float64", "int": "Int64", "bool": "boolean"}
+# Text in Arrow memory: compact, and read from Parquet without a Python object per cell.
+_PANDAS_DTYPES = {"string": "string[pyarrow]", "float": "Float64", "int": "Int64", "bool": "boolean"}
+# Arrow type -> the pandas dtype above, for reading the Parquet files back.
+PANDAS_FROM_ARROW = {pyarrow.string(): pd.StringDtype("pyarrow"), pyarrow.large_string(): pd.StringDtype("pyarrow"),
+                     pyarrow.float64(): pd.Float64Dtype(), pyarrow.int64(): pd.Int64Dtype(),
+                     pyarrow.bool_(): pd.BooleanDtype()}
 _FRICTIONLESS_TYPES = {"string": "string", "float": "number", "int": "integer", "bool": "boolean"}
 
 

@@ -61,7 +61,8 @@ def _safe_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     risky = pc.and_(pc.and_(pc.match_substring_regex(text, _FORMULA_START),
                             pc.invert(pc.match_substring_regex(text, f"^{_PLAIN_NUMBER}$"))),
                     pc.greater(pc.utf8_length(text), 1))
-    return pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
+    quote, empty = pa.scalar("'", text.type), pa.scalar("", text.type)  # string or large_string
+    return pc.if_else(risky, pc.binary_join_element_wise(quote, text, empty), text)
 
 
 def neutralise_for_csv(value):
