@@ -15,11 +15,14 @@ import pickle
 import sys
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
@@ -54,33 +57,47 @@ BATCH_FILES = 64
 MIN_FILES_FOR_POOL = 8
 
 
+FORM_TABLES = ("projects", "funds", "indicators", "checks")
+TABLE_NAMES = (*FORM_TABLES, "files", "parse_issues")
+
+
 @dataclass
 class BatchTables:
-    """Several files' part of every table, re-scored: what a worker sends back."""
+    """Several files' part of every form table, re-scored, typed and validated: what a
+    worker sends back (Arrow tables: compact to send, and written as they are)."""
     file_rows: list[dict]
-    frames: dict[str, pd.DataFrame]
+    tables: dict[str, pa.Table]
     issues: list[Issue]
 
 
 def batch_tables(results: list[FileResult]) -> BatchTables:
-    """Re-score the forms of several files at once (scoring and checks are per form, so
-    any grouping of files gives the same rows; a batch pays pandas' per-call costs once
-    for many forms) and add the cross-total failures to the issues. Runs in a worker,
-    so both cores share the re-scoring."""
+    """Re-score, type and validate the forms of several files at once (scoring, checks and
+    the schema's checks are per form or per row, and a form's rows never span files, so
+    any grouping of files gives the same rows; a batch pays pandera's per-call costs once
+    for many forms) and add the cross-total failures to the issues. Runs in a worker, so
+    both cores share everything but the writing."""
     from selfeval.checks import derive
 
     derived = derive({part: [row for r in results for row in getattr(r, part)]
                       for part in ("projects", "funds", "indicators")})
-    frames = {name: derived[name] if isinstance(derived[name], pd.DataFrame) else pd.DataFrame(derived[name])
-              for name in ("projects", "funds", "indicators", "checks")}
+    tables = {name: validated_arrow(name, derived[name]) for name in FORM_TABLES}
     issues = [issue for r in results for issue in r.issues]
-    checks, projects = frames["checks"], frames["projects"]
-    if len(checks):
-        source = dict(zip(projects["form_id"], projects["source_file"]))
-        for row in checks[checks["check"].isin(CROSS_TOTALS)].itertuples():
-            issues.append(Issue(source[row.form_id], row.form_id, None if pd.isna(row.line) else int(row.line),
-                                "total", None, f"totals do not add up ({row.check}): {row.message}", "warning"))
-    return BatchTables([r.file_row for r in results], frames, issues)
+    source = {p["form_id"]: p["source_file"] for p in derived["projects"]}
+    for check in derived["checks"]:
+        if check["check"] in CROSS_TOTALS:
+            issues.append(Issue(source[check["form_id"]], check["form_id"], check["line"], "total", None,
+                                f"totals do not add up ({check['check']}): {check['message']}", "warning"))
+    return BatchTables([r.file_row for r in results], tables, issues)
+
+
+def validated_arrow(name: str, rows: list[dict]) -> pa.Table:
+    """One table's rows -> an Arrow table with the declared schema, validated (pandera)."""
+    if name == "funds":  # printed as a percentage; a fraction in the table
+        rows = [{**row, "execution_rate": None if row.get("execution_rate") is None else row["execution_rate"] / 100}
+                for row in rows]
+    table = schema.rows_to_arrow(name, rows)
+    schema.validate(name, schema.to_pandas(table))
+    return table
 
 
 def code_fingerprint() -> str:
@@ -134,14 +151,19 @@ def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
         result.indicators += [{"form_id": chunk.form_id, **ind} for ind in form.indicators]
     loaded, rejected = result.file_row["forms_loaded"], result.file_row["forms_rejected"]
     result.file_row["status"] = "ok" if not rejected and loaded else ("partial" if loaded else "failed")
-    if source and source.get("sha256") and source["sha256"] != sha:
-        result.issues.append(Issue(name, None, None, "file", None,
-                                   "sha256 differs from data/raw/sources.csv: the raw file was changed", "warning"))
-    if source is None:
-        result.issues.append(Issue(name, None, None, "file", None,
-                                   "file not listed in data/raw/sources.csv; district and year only from the forms",
-                                   "warning"))
+    result.issues += source_issues(name, sha, source)
     return result
+
+
+def source_issues(name: str, sha: str, source: dict | None) -> list[Issue]:
+    """What data/raw/sources.csv says about a raw file: changed bytes, or not listed."""
+    if source is None:
+        return [Issue(name, None, None, "file", None,
+                      "file not listed in data/raw/sources.csv; district and year only from the forms", "warning")]
+    if source.get("sha256") and source["sha256"] != sha:
+        return [Issue(name, None, None, "file", None,
+                      "sha256 differs from data/raw/sources.csv: the raw file was changed", "warning")]
+    return []
 
 
 def _parse_batch(batch: list[tuple]) -> BatchTables:
@@ -180,68 +202,93 @@ def raw_fingerprint(raw_dir: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in raw_files(raw_dir)}
 
 
-def collect(raw_dir: Path, cache_dir: Path | None = None, jobs: int = 1, progress: bool = False) -> dict[str, pd.DataFrame]:
-    """Parse every raw file and return the validated tables (no writing)."""
+def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None, jobs: int, progress: bool,
+              append: Callable[[str, pa.Table], None]) -> tuple[list[dict], list[Issue]]:
+    """Parse and re-score every raw file, a batch of files at a time; `append(table, rows)`
+    receives each batch's form tables, in file order, as soon as the batch is done.
+    Returns the files table's rows and every issue.
+
+    A file with the same bytes as an earlier one (sha256 from `fingerprint`) is not
+    parsed: it is loaded once, under the first name, and reported as a duplicate."""
     sources = read_sources(raw_dir)
     code = code_fingerprint()
     paths = raw_files(raw_dir)
-    work = [(p.name, str(p), sources.get(p.name), str(cache_dir) if cache_dir else None, code) for p in paths]
+    first_name: dict[str, str] = {}
+    duplicate_of: dict[str, str] = {}
+    work = []
+    for path in paths:
+        sha = fingerprint.get(path.name)
+        if sha in first_name:
+            duplicate_of[path.name] = first_name[sha]
+            continue
+        first_name[sha] = path.name
+        work.append((path.name, str(path), sources.get(path.name), str(cache_dir) if cache_dir else None, code))
     size = max(1, min(BATCH_FILES, -(-len(work) // (jobs * 4))))  # ceil: several batches per core
     batches = [work[i:i + size] for i in range(0, len(work), size)]
+    file_rows: dict[str, dict] = {}
+    issues: list[Issue] = []
+
+    def take(done: Iterable[BatchTables]) -> None:
+        for batch in _progress(done, len(batches), progress):
+            for name, table in batch.tables.items():
+                append(name, table)
+            issues.extend(batch.issues)
+            file_rows.update((row["source_file"], row) for row in batch.file_rows)
+
     if jobs > 1 and len(work) >= MIN_FILES_FOR_POOL:
         # forkserver: workers start from a clean process instead of a fork of this one,
         # whose Arrow/BLAS threads a fork can leave half-alive (seen as an abort at exit)
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            done = list(_progress(pool.map(_parse_batch, batches), len(batches), progress))
+            take(pool.map(_parse_batch, batches))
     else:
-        done = list(_progress(map(_parse_batch, batches), len(batches), progress))
-    seen: dict[str, str] = {}
-    issues: list[Issue] = []
-    file_rows = []
-    duplicates: set[str] = set()
-    for batch in done:
-        issues.extend(batch.issues)
-        for row in batch.file_rows:
-            sha, name = row["sha256"], row["source_file"]
-            if sha in seen:  # the same bytes twice: load once, say so
-                # Its forms count as rejected here (loaded once, under the first file), so
-                # titles_seen = forms_loaded + forms_rejected holds for every row and in total.
-                titles = row["titles_seen"]
-                file_rows.append({**row, "forms_loaded": 0, "forms_rejected": titles,
-                                  "duplicate_of": seen[sha], "status": "duplicate"})
-                duplicates.add(name)
-                issues.append(Issue(name, None, None, "file", None,
-                                    f"same content (sha256) as {seen[sha]}; loaded once, its {titles} form(s) "
-                                    f"counted as rejected here", "warning"))
-                continue
-            seen[sha] = name
-            file_rows.append(row)
+        take(map(_parse_batch, batches))
+    rows = []
+    for path in paths:
+        if path.name not in duplicate_of:
+            rows.append(file_rows[path.name])
+            continue
+        first = file_rows[duplicate_of[path.name]]
+        titles = first["titles_seen"]
+        # Its forms count as rejected here (loaded once, under the first file), so
+        # titles_seen = forms_loaded + forms_rejected holds for every row and in total.
+        rows.append({**first, "source_file": path.name, "forms_loaded": 0, "forms_rejected": titles,
+                     "duplicate_of": first["source_file"], "status": "duplicate"})
+        issues.append(Issue(path.name, None, None, "file", None,
+                            f"same content (sha256) as {first['source_file']}; loaded once, its {titles} form(s) "
+                            f"counted as rejected here", "warning"))
+        issues.extend(source_issues(path.name, first["sha256"], sources.get(path.name)))
     if not paths:
         issues.append(Issue(str(raw_dir), None, None, "file", None, f"no *.txt files in {raw_dir}", "error"))
-    frames = {}
-    for table in ("projects", "funds", "indicators", "checks"):
-        parts = [b.frames[table] for b in done if len(b.frames[table])]
-        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-        if duplicates and len(frame):  # a duplicate's rows were scored with its batch: drop them
-            stems = {Path(name).stem for name in duplicates}
-            frame = frame[~frame["form_id"].str.rsplit("#", n=1).str[0].isin(stems)]
-        frames[table] = frame
-    if duplicates:
-        issues = [i for i in issues if i.source_file not in duplicates or i.field == "file"]
-    return _validated({**frames, "files": file_rows, "parse_issues": [vars(i) for i in issues]})
+    return rows, issues
+
+
+def collect(raw_dir: Path, cache_dir: Path | None = None, jobs: int = 1, progress: bool = False) -> dict[str, pd.DataFrame]:
+    """Parse every raw file and return the validated tables (no writing; for tests and
+    small corpora: run() streams the tables to disk instead)."""
+    parts: dict[str, list[pa.Table]] = {name: [] for name in FORM_TABLES}
+    file_rows, issues = parse_all(Path(raw_dir), raw_fingerprint(Path(raw_dir)), cache_dir, jobs, progress,
+                                  lambda name, table: parts[name].append(table))
+    frames = {name: schema.to_pandas(pa.concat_tables([schema.arrow_schema(name).empty_table(), *parts[name]]))
+              for name in FORM_TABLES}
+    # validated per batch already; again as a whole, so tests also catch a key repeated across batches
+    frames = {name: schema.validate(name, frame) for name, frame in frames.items()}
+    return {**frames, "files": validated("files", file_rows),
+            "parse_issues": validated("parse_issues", [vars(i) for i in issues])}
+
+
+def validated(name: str, rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
+    """One table's rows (dicts or a frame) -> a typed frame, validated against the schema."""
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    if not len(frame):
+        frame = pd.DataFrame(columns=schema.columns(name))
+    if name == "funds" and len(frame):  # printed as a percentage; a fraction in the table
+        frame = frame.assign(execution_rate=pd.to_numeric(frame["execution_rate"]) / 100)
+    return schema.validate(name, schema.conform(name, frame))
 
 
 def _validated(rows: dict[str, list[dict] | pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Rows (lists of dicts or frames) -> typed frames, validated against the schema."""
-    frames = {}
-    for name, table_rows in rows.items():
-        frame = table_rows if isinstance(table_rows, pd.DataFrame) else pd.DataFrame(table_rows)
-        if not len(frame):
-            frame = pd.DataFrame(columns=schema.columns(name))
-        if name == "funds" and len(frame):  # printed as a percentage; a fraction in the table
-            frame = frame.assign(execution_rate=pd.to_numeric(frame["execution_rate"]) / 100)
-        frames[name] = schema.validate(name, schema.conform(name, frame))
-    return frames
+    """Every table's rows -> typed, validated frames."""
+    return {name: validated(name, table_rows) for name, table_rows in rows.items()}
 
 
 def _progress(iterable, total: int, enabled: bool):
@@ -273,37 +320,56 @@ def run(raw_dir: Path, out_dir: Path, jobs: int = 1, progress: bool = False, use
         if previous and previous.get("raw_files") == fingerprint and previous.get("code") == code \
                 and all((out_dir / f"{t}.parquet").exists() for t in previous.get("tables", [])):
             return {**previous, "reused": True, "seconds": round(time.time() - started, 3)}
-        frames = collect(raw_dir, out_dir / ".cache" if use_cache else None, jobs, progress)
-        summary = _summary(frames, fingerprint, code, started)
-        resources = {name: f"{name}.parquet" for name in frames}
-        extra = {"datapackage.json": schema.datapackage_json(resources),
-                 "data_dictionary.md": schema.data_dictionary_markdown(),
-                 "run.json": json.dumps(summary, ensure_ascii=False, indent=2)}
-        try:
-            tables.write_outputs(frames, out_dir, extra)
-        except OSError as exc:
-            raise EtlError(f"cannot write outputs to {out_dir}: {exc.strerror or exc}; "
-                           "the previous outputs were left as they were") from None
+        with _output_errors(out_dir):
+            outputs = tables.StagedOutputs(out_dir, {name: schema.arrow_schema(name) for name in TABLE_NAMES})
+        with outputs:
+            def append(name: str, table: pa.Table) -> None:
+                with _output_errors(out_dir):
+                    outputs.append(name, table)
+
+            file_rows, issues = parse_all(raw_dir, fingerprint, out_dir / ".cache" if use_cache else None, jobs,
+                                          progress, append)
+            small = {"files": validated("files", file_rows),
+                     "parse_issues": validated("parse_issues", [vars(i) for i in issues])}
+            for name, frame in small.items():
+                append(name, schema.to_arrow(name, frame))
+            summary = _summary(outputs.rows, small["files"], small["parse_issues"], fingerprint, code, started)
+            resources = {name: f"{name}.parquet" for name in TABLE_NAMES}
+            with _output_errors(out_dir):
+                outputs.write_text("datapackage.json", schema.datapackage_json(resources))
+                outputs.write_text("data_dictionary.md", schema.data_dictionary_markdown())
+                outputs.write_text("run.json", json.dumps(summary, ensure_ascii=False, indent=2))
+                outputs.commit()
         return {**summary, "reused": False}
     finally:
         lock.release()
 
 
-def _summary(frames: dict[str, pd.DataFrame], fingerprint: dict, code: str, started: float) -> dict:
-    issues = frames["parse_issues"]
+def _summary(rows: dict[str, int], files: pd.DataFrame, issues: pd.DataFrame, fingerprint: dict, code: str,
+             started: float) -> dict:
     return {
         "raw_files": fingerprint,
         "code": code,
-        "tables": list(frames),
-        "files": len(frames["files"]),
-        "forms": len(frames["projects"]),
-        "forms_rejected": int(frames["files"]["forms_rejected"].sum()) if len(frames["files"]) else 0,
-        "funds": len(frames["funds"]),
-        "indicators": len(frames["indicators"]),
+        "tables": list(TABLE_NAMES),
+        "files": len(files),
+        "forms": rows["projects"],
+        "forms_rejected": int(files["forms_rejected"].sum()) if len(files) else 0,
+        "funds": rows["funds"],
+        "indicators": rows["indicators"],
         "issues": {s: int((issues["severity"] == s).sum()) for s in ("error", "warning", "repaired")},
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "seconds": round(time.time() - started, 3),
     }
+
+
+@contextmanager
+def _output_errors(out_dir: Path):
+    """An OSError while writing the outputs (read-only or full folder) as an EtlError."""
+    try:
+        yield
+    except OSError as exc:
+        raise EtlError(f"cannot write outputs to {out_dir}: {exc.strerror or exc}; "
+                       "the previous outputs were left as they were") from None
 
 
 def read_manifest(out_dir: Path) -> dict | None:
@@ -322,4 +388,4 @@ def read_table(path: Path) -> pd.DataFrame:
     """A Parquet table as a DataFrame with the schema's pandas dtypes. Text stays in Arrow
     memory (string[pyarrow]) instead of becoming one Python object per cell: at 100,000
     forms that is the difference between ~1.5 s and ~9 s, and a third of the memory."""
-    return pq.read_table(path).to_pandas(types_mapper=schema.PANDAS_FROM_ARROW.get, ignore_metadata=True)
+    return schema.to_pandas(pq.read_table(path))

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from selfeval import schema
 from selfeval.form import Form
@@ -72,16 +73,24 @@ def neutralise_for_csv(value):
     return _safe_text(pa.array([value], pa.string()))[0].as_py()
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def csv_safe(table: pa.Table) -> pa.Table:
+    """The table as the CSV shows it: every text column made spreadsheet-safe."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            table = table.set_column(i, field, _safe_text(table.column(i)))
+    return table
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """UTF-8 with a BOM (so Excel opens the Chinese), text made spreadsheet-safe,
     written by Arrow's CSV writer (several times faster than pandas' on large tables)."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    for i, field in enumerate(table.schema):
-        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            table = table.set_column(i, field.name, _safe_text(table.column(i)))
     with open(path, "wb") as handle:
-        handle.write(b"\xef\xbb\xbf")
-        pa_csv.write_csv(table, handle, pa_csv.WriteOptions(quoting_style="needed"))
+        handle.write(_BOM)
+        pa_csv.write_csv(csv_safe(table), handle, pa_csv.WriteOptions(quoting_style="needed"))
 
 
 def remove_stale_staging(out_dir: Path) -> list[Path]:
@@ -93,25 +102,78 @@ def remove_stale_staging(out_dir: Path) -> list[Path]:
     return stale
 
 
-def write_outputs(tables: dict[str, pd.DataFrame], out_dir: Path, extra_files: dict[str, str]) -> list[Path]:
-    """Write every table as Parquet and CSV (UTF-8 with BOM, for Excel) plus extra text
-    files, all into a staging folder first, then move them into place one by one
-    with os.replace. A crash before the move leaves the previous outputs as they were;
-    the manifest (run.json, in extra_files) is moved last so a reader can tell a
-    complete set."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
-    try:
-        written = []
-        for name, frame in tables.items():
-            frame.to_parquet(staging / f"{name}.parquet", index=False)
-            write_csv(frame, staging / f"{name}.csv")
-            written += [f"{name}.parquet", f"{name}.csv"]
-        for file_name, text in extra_files.items():
-            (staging / file_name).write_text(text, encoding="utf-8")
-        ordered = [w for w in written + list(extra_files) if w != "run.json"] + (["run.json"] if "run.json" in extra_files else [])
+class StagedOutputs:
+    """The run's outputs, written into a staging folder as they come (one batch of forms
+    at a time, so the whole corpus never sits in memory) and moved into place by commit().
+
+    Every table declared in `schemas` gets a Parquet file and a CSV (UTF-8 with a BOM,
+    for Excel), also when no row was appended. A crash before commit() leaves the
+    previous outputs as they were (close() removes the staging folder); commit() moves
+    the files one by one with os.replace, the manifest (run.json) last, so a reader
+    can tell a complete set."""
+
+    def __init__(self, out_dir: Path, schemas: dict[str, pa.Schema]):
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.out_dir))
+        self.rows = {name: 0 for name in schemas}
+        self._files: list[str] = []
+        self._parquet, self._csv, self._handles = {}, {}, []
+        try:
+            for name, arrow_schema in schemas.items():
+                self._parquet[name] = pq.ParquetWriter(self.staging / f"{name}.parquet", arrow_schema)
+                handle = open(self.staging / f"{name}.csv", "wb")
+                self._handles.append(handle)
+                handle.write(_BOM)
+                self._csv[name] = pa_csv.CSVWriter(handle, arrow_schema, write_options=pa_csv.WriteOptions(
+                    quoting_style="needed"))
+                self._files += [f"{name}.parquet", f"{name}.csv"]
+        except BaseException:
+            self.close()
+            raise
+
+    def append(self, name: str, table: pa.Table) -> None:
+        self._parquet[name].write_table(table)
+        self._csv[name].write_table(csv_safe(table))
+        self.rows[name] += table.num_rows
+
+    def write_text(self, file_name: str, text: str) -> None:
+        (self.staging / file_name).write_text(text, encoding="utf-8")
+        self._files.append(file_name)
+
+    def commit(self) -> list[Path]:
+        self._close_writers(raise_errors=True)
+        ordered = [f for f in self._files if f != "run.json"] + (["run.json"] if "run.json" in self._files else [])
         for file_name in ordered:
-            os.replace(staging / file_name, out_dir / file_name)
-        return [out_dir / f for f in ordered]
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            os.replace(self.staging / file_name, self.out_dir / file_name)
+        return [self.out_dir / f for f in ordered]
+
+    def close(self) -> None:
+        self._close_writers(raise_errors=False)
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _close_writers(self, raise_errors: bool) -> None:
+        writers = [*self._parquet.values(), *self._csv.values(), *self._handles]
+        self._parquet, self._csv, self._handles = {}, {}, []
+        for writer in writers:
+            try:
+                writer.close()
+            except (OSError, pa.ArrowException):
+                if raise_errors:
+                    raise
+
+    def __enter__(self) -> "StagedOutputs":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def write_outputs(tables: dict[str, pd.DataFrame], out_dir: Path, extra_files: dict[str, str]) -> list[Path]:
+    """Write whole frames (conformed to their schema) and extra text files atomically."""
+    with StagedOutputs(out_dir, {name: schema.arrow_schema(name) for name in tables}) as outputs:
+        for name, frame in tables.items():
+            outputs.append(name, schema.to_arrow(name, frame))
+        for file_name, text in extra_files.items():
+            outputs.write_text(file_name, text)
+        return outputs.commit()

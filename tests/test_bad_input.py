@@ -98,7 +98,7 @@ def test_crash_mid_write_keeps_previous_outputs(tmp_path, monkeypatch):
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     (raw / "003_d45a1a0ca283005b.txt").unlink()  # the next run would write 22 forms
 
-    real = pd.DataFrame.to_parquet
+    real = tables.StagedOutputs.append
     calls = {"n": 0}
 
     def crash_on_third(self, *args, **kwargs):
@@ -107,13 +107,13 @@ def test_crash_mid_write_keeps_previous_outputs(tmp_path, monkeypatch):
             raise KeyboardInterrupt("killed mid-write")
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", crash_on_third)
+    monkeypatch.setattr(tables.StagedOutputs, "append", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run(raw, out, use_cache=False)
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before
     assert not [p for p in out.iterdir() if p.name.startswith(".staging")]
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", real)
+    monkeypatch.setattr(tables.StagedOutputs, "append", real)
     summary = pipeline.run(raw, out)
     assert summary["forms"] == 22 and len(pd.read_parquet(out / "projects.parquet")) == 22
 

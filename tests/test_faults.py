@@ -198,16 +198,16 @@ def test_full_disk_while_writing_tables(previous, tmp_path, monkeypatch, capsys)
     out, before = previous
     raw = _seed_copy(tmp_path / "raw2")
     (raw / "003_d45a1a0ca283005b.txt").unlink()  # a different corpus, so the run must write
-    real = pd.DataFrame.to_parquet
+    real = tables.StagedOutputs.append
     calls = {"n": 0}
 
-    def full_on_third(self, *args, **kwargs):  # the third table: two tables are staged by then
+    def full_on_third(self, *args, **kwargs):  # the third batch of rows: two are staged by then
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_on_third)
+    monkeypatch.setattr(tables.StagedOutputs, "append", full_on_third)
     status = etl.main(["--raw", str(raw), "--out", str(out), "--jobs", "1"])
     captured = capsys.readouterr()
     assert status == 2
