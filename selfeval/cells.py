@@ -9,32 +9,46 @@ Two layouts are known, detected per form (not per file name):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 
 CELL_PER_LINE = "cell_per_line"
 TAB_ROWS = "tab_rows"
 
 
-@dataclass
 class Row:
-    line: int            # line number of the row's first line
-    cells: list[str]     # as printed (stripped), empty cells kept as ""
+    """One table row: the line number of its first line and its cells as printed
+    (stripped; empty cells kept as ""). `filled` (the non-empty cells) is computed once:
+    form.py reads it several times per row."""
 
-    @property
-    def filled(self) -> list[str]:
-        return [cell for cell in self.cells if cell]
+    __slots__ = ("line", "cells", "filled")
+
+    def __init__(self, line: int, cells: list[str]):
+        self.line = line
+        self.cells = cells
+        self.filled = [cell for cell in cells if cell]
 
     @property
     def text(self) -> str:
         return "\t".join(self.cells)
 
+    def __repr__(self) -> str:
+        return f"Row(line={self.line}, cells={self.cells!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Row) and (self.line, self.cells) == (other.line, other.cells)
+
+
+# Two non-empty cells on one line: a non-space character, a tab, then after any
+# white space (empty cells) another non-space character.
+_TWO_CELLS = re.compile(r"\S[^\t]*\t\s*\S")
+
 
 def detect_layout(lines: list[tuple[int, str]]) -> str:
     """Tab-separated rows have several cells on a line; Word exports have one."""
-    texts = [line for _, line in lines if line.strip()]
+    texts = [line for _, line in lines if line and not line.isspace()]
     if not texts:
         return TAB_ROWS
-    multi = sum(1 for line in texts if len([c for c in line.split("\t") if c.strip()]) >= 2)
+    multi = sum(1 for line in texts if _TWO_CELLS.search(line))
     return TAB_ROWS if multi / len(texts) > 0.2 else CELL_PER_LINE
 
 
@@ -55,18 +69,22 @@ def _tab_rows(lines: list[tuple[int, str]]) -> list[Row]:
 
 def _cell_per_line(lines: list[tuple[int, str]]) -> list[Row]:
     rows: list[Row] = []
-    current: Row | None = None
+    first: int | None = None  # line number of the row being read
+    cells: list[str] = []
     for number, line in lines:
-        if "\t" not in line and not line.strip():
-            current = None  # a blank line ends the row
+        if not line or (line.isspace() and "\t" not in line):
+            if first is not None:  # a blank line ends the row
+                rows.append(Row(first, cells))
+            first, cells = None, []
             continue
-        if line.startswith("\t") or current is None:
-            if current is None:
-                current = Row(number, [])
-                rows.append(current)
-            current.cells.append(line.lstrip("\t").strip())
+        if line[0] == "\t" or first is None:
+            if first is None:
+                first = number
+            cells.append(line.lstrip("\t").strip())
         else:
             # wrapped text of the previous cell; CJK text joins without a space
-            joiner = " " if current.cells[-1][-1:].isascii() and line[:1].isascii() else ""
-            current.cells[-1] = (current.cells[-1] + joiner + line.strip()).strip()
+            joiner = " " if cells[-1][-1:].isascii() and line[:1].isascii() else ""
+            cells[-1] = (cells[-1] + joiner + line.strip()).strip()
+    if first is not None:
+        rows.append(Row(first, cells))
     return rows

@@ -20,6 +20,9 @@ FUND_COLUMN_ORDER = ("initial_budget", "full_year_budget", "executed", "weight",
 _NUMERIC = re.compile(r"^[\d.\s]+%?$")
 # Cells that read like a target or actual value rather than an indicator name.
 _VALUE_LIKE = re.compile(r"^[≥≤><=＞＜]?\s*\d")
+# level-2 labels only the newer templates have (成本指标 is then a level-1 label)
+_NEWER_COST_LABELS = frozenset(label for label, code in vocab.LEVEL2.items()
+                               if code in ("economic_cost", "social_cost", "ecological_cost"))
 _CHILDREN = {code: [c for c, p in vocab.LEVEL2_PARENT.items() if p == code] for code in vocab.VOCAB["level1"]}
 
 
@@ -78,20 +81,17 @@ def _sections(rows: list[Row]) -> dict[str, list[Row]]:
     sections: dict[str, list[Row]] = {k: [] for k in order}
     current = "header"
     for row in rows:
-        first = row.filled[0] if row.filled else ""
-        opened = None
-        if vocab.matches(first, vocab.FUNDS_BLOCK):
-            opened = "funds"
-        elif vocab.matches(first, vocab.GOAL_BLOCK):
-            opened = "goal"
-        elif vocab.matches(first, vocab.INDICATOR_BLOCK) or vocab.norm_label(first) == "一级指标":
-            opened = "indicators"
-        elif vocab.matches(first, vocab.TOTAL_ROW):
-            opened = "total"
+        opened = _OPENS.get(vocab.norm_label(row.filled[0])) if row.filled else None
         if opened and order.index(opened) > order.index(current):
             current = opened
         sections[current].append(row)
     return sections
+
+
+# normalised label -> the block it opens (the first filled cell of a row)
+_OPENS = {**{label: "funds" for label in vocab.FUNDS_BLOCK}, **{label: "goal" for label in vocab.GOAL_BLOCK},
+          **{label: "indicators" for label in (*vocab.INDICATOR_BLOCK, "一级指标")},
+          **{label: "total" for label in vocab.TOTAL_ROW}}
 
 
 # --- header -------------------------------------------------------------------------------
@@ -188,8 +188,7 @@ def _parse_goal(form: Form, rows: list[Row]) -> None:
 # --- indicators ----------------------------------------------------------------------------
 
 def _parse_indicators(form: Form, rows: list[Row]) -> None:
-    newer_taxonomy = any(vocab.LEVEL2.get(vocab.norm_label(c)) in ("economic_cost", "social_cost", "ecological_cost")
-                         for row in rows for c in row.cells)
+    newer_taxonomy = any(vocab.norm_label(c) in _NEWER_COST_LABELS for row in rows for c in row.filled)
     level1_raw = level2_raw = level1 = level2 = None
     for row in rows:
         if not row.filled or _is_indicator_header(row.filled):

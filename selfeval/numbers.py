@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from selfeval.vocabulary import is_empty
 
@@ -19,6 +20,7 @@ _PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?%?$")
 MAX_VALUE = 1e12
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and the same cells recur ("10", "100", "—")
 def parse_number(raw: str | None) -> tuple[float | None, str | None]:
     """Return (value, repair). repair is None when the cell was clean,
     "unreadable" when it is not a number, "out of range" when it is negative

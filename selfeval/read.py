@@ -32,12 +32,12 @@ class Chunk:
 
     @property
     def form_id(self) -> str:
-        return f"{_stem(self.source_file)}#{self.ordinal:03d}"
+        return _form_id(self.source_file, self.ordinal)
 
 
-@lru_cache(maxsize=4096)
-def _stem(file_name: str) -> str:
-    return Path(file_name).stem
+@lru_cache(maxsize=1 << 14)
+def _form_id(file_name: str, ordinal: int) -> str:
+    return f"{Path(file_name).stem}#{ordinal:03d}"
 
 
 def decode(data: bytes, source_file: str) -> tuple[str | None, str | None, list[Issue]]:
@@ -147,11 +147,13 @@ def split_forms(text: str, source_file: str, encoding: str = "utf-8") -> tuple[l
     chunks: list[Chunk] = []
     issues: list[Issue] = []
     preamble: list[tuple[int, str]] = []
+    current: list[tuple[int, str]] | None = None  # the lines of the form being read
     for number, line in enumerate(text.split("\n"), start=1):
-        if is_title(line):
+        if "自评表" in line and is_title(line):
             chunks.append(Chunk(source_file, len(chunks) + 1, number, [], line.strip(), encoding))
-        elif chunks:
-            chunks[-1].lines.append((number, line))
+            current = chunks[-1].lines
+        elif current is not None:
+            current.append((number, line))
         elif line.strip():
             preamble.append((number, line))
     if not chunks:

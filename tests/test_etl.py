@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import etl
+from selfeval import pipeline
 
 F000 = "000_cbaa33e73a3cfdfd"
 F002 = "002_fd002be877c499a2"
@@ -289,3 +290,19 @@ def test_003_code_prefixed_department(seed_tables):
     p = form(seed_tables, f"{F003}#028")
     assert (p.department, p.implementing_unit) == ("618-小关", "618001-北京市朝阳区人民政府小关街道办事处")
     assert (p.district, p.district_source) == ("朝阳区", "title")
+
+
+def test_cache_fingerprint_covers_every_module_the_etl_imports():
+    """The parse cache is keyed by pipeline.ETL_SOURCES: a module the ETL imports but the
+    list forgot would let a changed parser reuse stale tables."""
+    import ast
+
+    for name in (n for n in pipeline.ETL_SOURCES if n.endswith(".py")):
+        tree = ast.parse((pipeline.PACKAGE_DIR / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            modules = [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            if isinstance(node, ast.ImportFrom) and node.module == "selfeval":
+                modules = [f"selfeval.{alias.name}" for alias in node.names]
+            for module in modules:
+                if module.startswith("selfeval."):
+                    assert module.split(".")[1] + ".py" in pipeline.ETL_SOURCES, (name, module)
