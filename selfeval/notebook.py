@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from selfeval import pipeline
 from selfeval.tables import CONTROL_CHARACTERS
@@ -61,19 +63,67 @@ class Selection:
         return " / ".join(str(p) for p in parts) or "全部 (all)"
 
 
-def load(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
-    """The processed tables for a report, with a `unit` column on projects and no
-    control characters in text."""
+def load(processed_dir: str | Path, names=None) -> dict[str, pd.DataFrame]:
+    """The processed tables for a report (all of them, or only `names`), with a `unit`
+    column on projects and no control characters in text."""
+    names = None if names is None else list(dict.fromkeys(["projects", *names]))
     tables = {name: _without_control_characters(frame)
-              for name, frame in pipeline.read_tables(Path(processed_dir)).items()}
+              for name, frame in pipeline.read_tables(Path(processed_dir), names).items()}
     tables["projects"] = tables["projects"].assign(unit=unit_name(tables["projects"]))
     return tables
 
 
+# The bytes of CONTROL_CHARACTERS. They are ASCII, and UTF-8 never uses an ASCII byte inside
+# a multi-byte character, so a text column whose bytes include none of them has none to strip.
+_CONTROL_BYTES = np.zeros(256, dtype=bool)
+_CONTROL_BYTES[[*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]] = True
+
+
+def _arrow_chunks(values: pd.Series) -> list[pa.Array] | None:
+    """The Arrow arrays behind a string[pyarrow] Series (no copy), or None for other storage."""
+    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+        return None
+    data = pa.array(values.array)  # __arrow_array__: the ChunkedArray pandas holds
+    return list(data.chunks) if isinstance(data, pa.ChunkedArray) else [data]
+
+
+def _may_hold_control_characters(values: pd.Series) -> bool:
+    """False only when no control character can be in the column: a scan of the Arrow data
+    buffers (milliseconds) instead of a regular expression over every cell (seconds).
+    True when it cannot tell (text not held by Arrow); the caller then strips as before."""
+    chunks = _arrow_chunks(values)
+    if chunks is None:
+        return True
+    for chunk in chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return True
+        if len(chunk) == 0:
+            continue
+        _, offsets, data = chunk.buffers()
+        # only the bytes of this chunk's values: a chunk may view a larger buffer
+        offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        ends = np.frombuffer(offsets, dtype=offset_type)[[chunk.offset, chunk.offset + len(chunk)]]
+        if data is not None and _CONTROL_BYTES[np.frombuffer(data, dtype=np.uint8)[ends[0]:ends[1]]].any():
+            return True
+    return False
+
+
 def _without_control_characters(frame: pd.DataFrame) -> pd.DataFrame:
-    text = [c for c in frame.columns if frame[c].dtype == "string"]
+    text = [c for c in frame.columns if frame[c].dtype == "string" and _may_hold_control_characters(frame[c])]
     # invisible in a report, and some would be written raw into the HTML; the tables keep them
     return frame.assign(**{c: frame[c].str.replace(CONTROL_CHARACTERS, "", regex=True) for c in text}) if text else frame
+
+
+def _isin(values: pd.Series, chosen: pd.Series) -> pd.Series:
+    """values.isin(chosen), with Arrow's hash lookup when both are Arrow text (pandas'
+    isin takes ~1.5 s on 850,000 form ids, Arrow ~0.1 s)."""
+    haystack, needles = _arrow_chunks(values), _arrow_chunks(chosen)
+    if not haystack or needles is None:
+        return values.isin(set(chosen))
+    text = haystack[0].type
+    found = pc.is_in(pa.chunked_array(haystack, type=text),
+                     value_set=pa.chunked_array(needles, type=needles[0].type if needles else text).cast(text))
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
 def select(tables: dict[str, pd.DataFrame], district=ALL, department=ALL, year=ALL) -> Selection:
@@ -87,8 +137,8 @@ def select(tables: dict[str, pd.DataFrame], district=ALL, department=ALL, year=A
         keep &= projects["year"] == int(year)
     keep = keep.fillna(False).astype(bool)
     chosen = projects[keep]
-    ids = set(chosen["form_id"])
-    selected = {name: (frame[frame["form_id"].isin(ids)] if name in FORM_TABLES and name != "projects" else frame)
+    selected = {name: (frame[_isin(frame["form_id"], chosen["form_id"])] if name in FORM_TABLES and name != "projects"
+                       else frame)
                 for name, frame in tables.items()}
     selected["projects"] = chosen
     return Selection(selected, projects, str(district), str(department), year)

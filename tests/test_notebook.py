@@ -43,3 +43,52 @@ def test_record_merges_and_writes_json(tmp_path):
     notebook.record(tmp_path, forms=3)
     notebook.record(tmp_path, share=0.5)
     assert json.loads((tmp_path / "findings.json").read_text()) == {"forms": 3, "share": 0.5}
+
+
+def test_control_character_scan_never_misses_one():
+    """The byte scan may say "maybe" for a clean column, never "no" for one with a control character."""
+    import re
+
+    import pandas as pd
+
+    control = re.compile(notebook.CONTROL_CHARACTERS)
+    texts = pd.Series(["中文" + chr(i) + "文" for i in range(0x3000)] + [None], dtype="string[pyarrow]")
+    for i in range(len(texts) - 1):
+        one = texts.iloc[i:i + 1]  # a slice: a view into the whole column's buffers
+        assert notebook._may_hold_control_characters(one) == bool(control.search(texts[i])), hex(i)
+    assert not notebook._may_hold_control_characters(texts.iloc[0x7f + 1:0x100])
+    assert notebook._may_hold_control_characters(texts.astype("string[python]"))  # cannot tell: strip
+
+
+def test_control_characters_are_stripped_only_where_there_are_some():
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": pd.Series(["x\x07y", "ok", None], dtype="string[pyarrow]"),
+                          "b": pd.Series(["clean", "也干净", None], dtype="string[pyarrow]")})
+    out = notebook._without_control_characters(frame)
+    assert out["a"].tolist()[:2] == ["xy", "ok"] and out["a"].isna().tolist() == [False, False, True]
+    assert out["b"].equals(frame["b"])
+
+
+def test_load_reads_only_the_tables_asked_for(tmp_path):
+    import etl
+    from selfeval import pipeline
+
+    pipeline.run(etl.RAW_DIR, tmp_path, use_cache=False)
+    tables = notebook.load(tmp_path, ["indicators"])
+    assert set(tables) == {"projects", "indicators"} and "unit" in tables["projects"]
+    everything = notebook.load(tmp_path)
+    assert {"projects", "funds", "indicators", "checks"} <= set(everything)
+    assert everything["indicators"].equals(tables["indicators"])
+
+
+def test_isin_matches_pandas():
+    import pandas as pd
+
+    ids = pd.Series(["a#1", "a#2", None, "b#1", "c#9"], dtype="string[pyarrow]")
+    chosen = pd.Series(["a#2", "b#1", "z"], dtype="string[pyarrow]")
+    expected = ids.isin(set(chosen)).astype(bool)
+    assert notebook._isin(ids, chosen).tolist() == expected.tolist()
+    assert notebook._isin(ids.iloc[1:4], chosen).tolist() == expected.iloc[1:4].tolist()
+    assert notebook._isin(ids, chosen.iloc[:0]).tolist() == [False] * 5
+    assert notebook._isin(ids.astype(object), chosen.astype(object)).tolist() == expected.tolist()

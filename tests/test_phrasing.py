@@ -37,3 +37,66 @@ def test_empty_notes_counts(seed_tables):
 def test_word_frequencies_segment_chinese():
     words = phrasing.word_frequencies(pd.Series(["系统利用率", "系统验收合格率", "使用人员满意度"])).set_index("word")
     assert words.loc["系统", "count"] == 2 and words.loc["满意度", "count"] == 1
+
+
+def test_each_distinct_is_map():
+    values = pd.Series(["a b", None, "a b", "c。", "c。"], dtype="string[pyarrow]", index=[5, 4, 3, 2, 1])
+    calls = []
+    out = phrasing.each_distinct(values, lambda v: calls.append(v) or phrasing.squeeze(v))
+    assert out.tolist() == values.map(phrasing.squeeze).tolist() and list(out.index) == [5, 4, 3, 2, 1]
+    assert len(calls) == 3  # "a b", "c。" and the missing value, once each
+
+
+def _repeated_row_by_row(indicators, projects, columns):
+    """The definition of phrasing.repeated, one row at a time (its first implementation)."""
+    frame = indicators.merge(projects[["form_id", "unit"]], on="form_id", how="left")
+    key = frame[columns].fillna("").astype(str).apply(lambda col: col.map(phrasing.squeeze)).agg("|".join, axis=1)
+    frame = frame.assign(_key=key)
+    frame = frame[frame["_key"].str.replace("|", "", regex=False) != ""]
+    g = frame.groupby("_key")
+    out = pd.DataFrame({
+        "text": g[columns[0]].first() if len(columns) == 1 else g.apply(
+            lambda d: " | ".join(str(d.iloc[0][c]) for c in columns), include_groups=False),
+        "forms": g["form_id"].nunique(), "units": g["unit"].nunique(),
+    })
+    out = out[out["forms"] > 1]
+    return out.sort_values(["units", "forms"], ascending=False).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("columns", [["indicator_name"], ["indicator_name", "target_raw", "actual_raw"]])
+def test_repeated_equals_the_row_by_row_definition(unit_tables, columns):
+    ind, projects = unit_tables["indicators"], unit_tables["projects"]
+    expected = _repeated_row_by_row(ind, projects, columns)
+    pd.testing.assert_frame_equal(phrasing.repeated(ind, projects, columns), expected, check_dtype=False)
+
+
+def test_word_frequencies_equal_segmenting_every_row():
+    import jieba
+
+    texts = pd.Series(["系统利用率", "系统 验收合格率", None, "使用人员满意度", "系统利用率", "合格率", "验收合格率"] * 3)
+    counts = {}
+    for text in texts.dropna():
+        for w in jieba.lcut(phrasing.squeeze(text)):
+            if len(w) >= 2:
+                counts[w] = counts.get(w, 0) + 1
+    expected = sorted(counts.items(), key=lambda kv: -kv[1])  # stable: ties in order of first appearance
+    words = phrasing.word_frequencies(texts, n=50)
+    assert list(zip(words["word"], words["count"])) == expected
+
+
+def test_goal_similarity_once_per_distinct_pair(unit_tables):
+    p = unit_tables["projects"]
+    out = phrasing.goal_achievement_similarity(p).set_index("form_id")["similarity"]
+    expected = pd.Series([phrasing.similarity(g, a) for g, a in zip(p["goal_text"], p["achievement_text"])],
+                         index=p["form_id"])
+    pd.testing.assert_series_equal(out.loc[expected.index], expected, check_names=False)
+
+
+def test_near_duplicates_say_what_they_searched():
+    names = pd.Series(["软件维护故障次数", "软件维护故障次数", "硬件维护故障次数", "系统故障修复率", "硬件故障修复率", "。"])
+    every = phrasing.near_duplicates(names)
+    assert (every.attrs["names_searched"], every.attrs["names_distinct"]) == (4, 4)
+    assert "every pair of the 4 distinct" in phrasing.search_scope(every)
+    capped = phrasing.near_duplicates(names, max_names=2)
+    assert (capped.attrs["names_searched"], capped.attrs["names_distinct"]) == (2, 4)
+    assert "only the 2 most frequent of 4" in phrasing.search_scope(capped)
