@@ -9,7 +9,6 @@ Two layouts are known, detected per form (not per file name):
 """
 from __future__ import annotations
 
-import re
 
 CELL_PER_LINE = "cell_per_line"
 TAB_ROWS = "tab_rows"
@@ -38,17 +37,13 @@ class Row:
         return isinstance(other, Row) and (self.line, self.cells) == (other.line, other.cells)
 
 
-# Two non-empty cells on one line: a non-space character, a tab, then after any
-# white space (empty cells) another non-space character.
-_TWO_CELLS = re.compile(r"\S[^\t]*\t\s*\S")
-
-
 def detect_layout(lines: list[tuple[int, str]]) -> str:
     """Tab-separated rows have several cells on a line; Word exports have one."""
     texts = [line for _, line in lines if line and not line.isspace()]
     if not texts:
         return TAB_ROWS
-    multi = sum(1 for line in texts if _TWO_CELLS.search(line))
+    # two non-empty cells <=> a tab is left once the line's outer white space is stripped
+    multi = sum("\t" in line.strip() for line in texts)
     return TAB_ROWS if multi / len(texts) > 0.2 else CELL_PER_LINE
 
 

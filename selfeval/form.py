@@ -188,7 +188,8 @@ def _parse_goal(form: Form, rows: list[Row]) -> None:
 # --- indicators ----------------------------------------------------------------------------
 
 def _parse_indicators(form: Form, rows: list[Row]) -> None:
-    newer_taxonomy = any(vocab.norm_label(c) in _NEWER_COST_LABELS for row in rows for c in row.filled)
+    # map() keeps these per-cell lookups in C: they run for every cell of every form
+    newer_taxonomy = any(any(map(_NEWER_COST_LABELS.__contains__, map(vocab.norm_label, row.filled))) for row in rows)
     level1_raw = level2_raw = level1 = level2 = None
     for row in rows:
         if not row.filled or _is_indicator_header(row.filled):
@@ -237,7 +238,7 @@ def _parse_indicators(form: Form, rows: list[Row]) -> None:
 
 
 def _is_indicator_header(cells: list[str]) -> bool:
-    return sum(vocab.norm_label(c) in vocab.INDICATOR_HEADER for c in cells) >= 3
+    return sum(map(vocab.INDICATOR_HEADER.__contains__, map(vocab.norm_label, cells))) >= 3
 
 
 def _split_levels(cells: list[str], newer_taxonomy: bool):
@@ -269,7 +270,8 @@ def _indicator_values(form: Form, row: Row, raw_cells: list[str]) -> dict | None
     raw_cells keeps empty cells: where only one of target/actual is printed,
     an empty cell between the name and the 分值 tells which one is missing.
     """
-    raw_cells = [c for c in raw_cells if not vocab.matches(c, vocab.INDICATOR_BLOCK)]
+    raw_cells = [c for c, block in zip(raw_cells, map(vocab.INDICATOR_BLOCK.__contains__, map(vocab.norm_label, raw_cells)))
+                 if not block]
     positions = [i for i, c in enumerate(raw_cells) if c]
     cells = [raw_cells[i] for i in positions]
     pair = _weight_score_position(cells)
