@@ -140,6 +140,10 @@ def form_checks(p: dict, ind: dict) -> list[dict]:
     return out
 
 
+def _has(value) -> bool:
+    return not is_missing(value)
+
+
 def indicator_checks(r: dict) -> list[dict]:
     """The indicator-level checks of one row of scored indicators."""
     out = []
@@ -147,17 +151,16 @@ def indicator_checks(r: dict) -> list[dict]:
     name = r.get("indicator_name") or ""
     weight, score = r.get("weight"), r.get("score")
     target_raw, actual_raw = r.get("target_raw"), r.get("actual_raw")
-    has = lambda v: not is_missing(v)  # noqa: E731
-    if has(weight) and has(score) and score > weight + TOLERANCE_POINTS:
+    if _has(weight) and _has(score) and score > weight + TOLERANCE_POINTS:
         out.append(_row("score_above_weight", expected=weight, printed=score,
                         message=f"{name}: score {score:g} above weight {weight:g}", **at))
     verifiable, met = bool(r.get("verifiable")), r.get("met")
     t, a = r.get("compared_target"), r.get("compared_actual")
-    if verifiable and met is False and has(weight) and has(score) and score >= weight - TOLERANCE_POINTS:
+    if verifiable and met is False and _has(weight) and _has(score) and score >= weight - TOLERANCE_POINTS:
         out.append(_row("full_score_missed_target", expected=r.get("rule_score"), printed=score,
                         message=f"{name}: target {target_raw!s}, actual {actual_raw!s} ({r['direction']} is better) "
                                 f"scored {score:g} of {weight:g}; the rule gives {r.get('rule_score'):g}", **at))
-    if verifiable and met is True and has(weight) and has(score) and score < weight - TOLERANCE_POINTS:
+    if verifiable and met is True and _has(weight) and _has(score) and score < weight - TOLERANCE_POINTS:
         out.append(_row("below_weight_met_target", expected=weight, printed=score,
                         message=f"{name}: target {target_raw!s} met by {actual_raw!s} but scored {score:g} of {weight:g}",
                         **at))
@@ -180,7 +183,7 @@ def indicator_checks(r: dict) -> list[dict]:
             how = f"{ratio:.2f}x" if ratio is not None else "a target of 0" if t == 0 else "an actual of 0"
             out.append(_row("target_far_exceeded", expected=FAR_EXCEEDED, printed=ratio,
                             message=f"{name}: target {target_raw!s}, actual {actual_raw!s} ({how}): {what}", **at))
-    if (r.get("target_unit") == "%" and has(r.get("target_number")) and r["target_number"] > 100 + TOLERANCE_POINTS
+    if (r.get("target_unit") == "%" and _has(r.get("target_number")) and r["target_number"] > 100 + TOLERANCE_POINTS
             and r.get("target_comparator") not in ("<=", "<")):
         out.append(_row("percent_target_above_100", expected=100, printed=r["target_number"],
                         message=f"{name}: percentage target {target_raw!s} above 100%", **at))

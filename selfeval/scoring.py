@@ -107,7 +107,15 @@ def round2(value: float | None) -> float | None:
     """Round half up to 2 decimals (7.725 -> 7.73), as a spreadsheet would."""
     if is_missing(value):
         return None
-    return float(Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return _round2(float(value))
+
+
+@lru_cache(maxsize=1 << 16)  # ~20 calls per form, mostly on the same few weights and scores
+def _round2(value: float) -> float:
+    return float(Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+_CENT = Decimal("0.01")
 
 
 def close(a, b, tolerance: float) -> bool:
