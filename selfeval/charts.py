@@ -36,9 +36,13 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib import font_manager
+from matplotlib.collections import Collection
+from matplotlib.lines import Line2D
 
 __all__ = [
     "FIGURE_DPI",
+    "RASTERIZE_ABOVE",
+    "dense_artists",
     "LABELS",
     "SLIDE_SIZE",
     "SavedFigure",
@@ -62,6 +66,10 @@ FIGURE_SIZES = {
 }
 # 200 dpi gives 2000 px across a slide-sized figure: sharp on a projector.
 FIGURE_DPI = 200
+# In the SVG, an artist with more points than this (a scatter of 100,000 forms) is
+# embedded as a FIGURE_DPI image; text, axes and sparser artists stay vector. Without
+# it such an SVG is ~15 MB of markers and takes seconds to write and to open.
+RASTERIZE_ABOVE = 5_000
 
 # Preferred fonts in order. fonts-noto-cjk (installed by `make setup`) ships
 # all of them in one .ttc; SC first because the forms are Simplified Chinese.
@@ -380,6 +388,28 @@ def save_figure(fig, figures_dir, name: str, dpi: int = FIGURE_DPI) -> SavedFigu
     slug = slugify(name)
     png, svg = folder / f"{slug}.png", folder / f"{slug}.svg"
     _atomic_savefig(fig, png, "png", dpi=dpi)
-    # No date in the SVG metadata, so identical charts give identical files.
-    _atomic_savefig(fig, svg, "svg", metadata={"Date": None})
+    dense = dense_artists(fig)
+    for artist in dense:
+        artist.set_rasterized(True)
+    try:
+        # No date in the SVG metadata, so identical charts give identical files.
+        _atomic_savefig(fig, svg, "svg", metadata={"Date": None}, dpi=dpi)
+    finally:
+        for artist in dense:
+            artist.set_rasterized(False)
     return SavedFigure(png=png, svg=svg)
+
+
+def _points(artist) -> int:
+    if isinstance(artist, Collection):
+        return max(len(artist.get_offsets()), len(artist.get_paths()))
+    if isinstance(artist, Line2D):
+        return len(artist.get_xydata())
+    return 0
+
+
+def dense_artists(fig, limit: int = RASTERIZE_ABOVE) -> list:
+    """The figure's not yet rasterized collections and lines with more than *limit* points,
+    which save_figure() embeds in the SVG as an image."""
+    return [artist for ax in fig.axes for artist in (*ax.collections, *ax.lines)
+            if not artist.get_rasterized() and _points(artist) > limit]

@@ -159,6 +159,12 @@ def near_duplicates(names: pd.Series, threshold: float = NEAR_DUPLICATE,
     return out
 
 
+def cap_note(pairs: pd.DataFrame) -> str:
+    """"" when near_duplicates() compared every name, else what it was limited to (to follow a count)."""
+    searched, distinct = pairs.attrs.get("names_searched", 0), pairs.attrs.get("names_distinct", 0)
+    return "" if searched >= distinct else f" among the {searched:,} most frequent of {distinct:,} distinct names"
+
+
 def search_scope(pairs: pd.DataFrame) -> str:
     """What near_duplicates() compared, for the report: every pair, or (past its cap) only
     the pairs among the most frequent names."""

@@ -155,3 +155,23 @@ def test_save_figure_rejects_low_dpi(tmp_path):
     fig, _ = charts.new_figure()
     with pytest.raises(ValueError):
         charts.save_figure(fig, tmp_path, "x", dpi=72)
+
+
+def test_dense_scatter_is_an_image_in_the_svg_and_the_rest_stays_vector(tmp_path):
+    import numpy as np
+
+    charts.use_style()
+    rng = np.random.default_rng(0)
+    fig, ax = charts.new_figure()
+    dense = ax.scatter(rng.random(charts.RASTERIZE_ABOVE + 1), rng.random(charts.RASTERIZE_ABOVE + 1), s=5)
+    sparse = ax.scatter(rng.random(50), rng.random(50), s=5)
+    charts.finish(fig, ax, "散点", "来源：测试")
+    assert charts.dense_artists(fig) == [dense]
+    first = charts.save_figure(fig, tmp_path / "a", "dense")
+    assert not dense.get_rasterized()  # only for the SVG; the figure is left as it was
+    svg = first.svg.read_text(encoding="utf-8")
+    assert svg.count("<image") == 1 and "<path" in svg  # the dense points; axes and text as paths
+    assert first.svg.stat().st_size < 1_000_000
+    second = charts.save_figure(fig, tmp_path / "b", "dense")
+    assert first.svg.read_bytes() == second.svg.read_bytes()  # still byte-identical for identical charts
+    plt.close(fig)

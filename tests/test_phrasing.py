@@ -96,7 +96,8 @@ def test_near_duplicates_say_what_they_searched():
     names = pd.Series(["软件维护故障次数", "软件维护故障次数", "硬件维护故障次数", "系统故障修复率", "硬件故障修复率", "。"])
     every = phrasing.near_duplicates(names)
     assert (every.attrs["names_searched"], every.attrs["names_distinct"]) == (4, 4)
-    assert "every pair of the 4 distinct" in phrasing.search_scope(every)
+    assert "every pair of the 4 distinct" in phrasing.search_scope(every) and phrasing.cap_note(every) == ""
     capped = phrasing.near_duplicates(names, max_names=2)
     assert (capped.attrs["names_searched"], capped.attrs["names_distinct"]) == (2, 4)
     assert "only the 2 most frequent of 4" in phrasing.search_scope(capped)
+    assert phrasing.cap_note(capped) == " among the 2 most frequent of 4 distinct names"
