@@ -43,3 +43,24 @@ def test_unchanged_corpus_is_reused_and_one_changed_file_is_reparsed(tmp_path, m
     assert summary["reused"] is False and parsed == ["synthetic_00001.txt"]
     projects = pd.read_parquet(out / "projects.parquet")
     assert projects.project_name.str.startswith("改名项目000051").sum() == 1 and len(projects) == 150
+
+
+def test_unchanged_files_are_not_hashed_again_but_an_edit_of_the_same_size_is_seen(tmp_path):
+    raw = generate.generate(100, 6, tmp_path)
+    out = tmp_path / "out"
+    pipeline.run(raw, out)
+    manifest = pipeline.read_manifest(out)
+    # the recorded sha256 is trusted while size, mtime and inode are those recorded
+    fake = {**manifest, "raw_files": {**manifest["raw_files"], "synthetic_00000.txt": "recorded"}}
+    assert pipeline.raw_fingerprint(raw, fake)["synthetic_00000.txt"] == "recorded"
+    assert pipeline.run(raw, out)["reused"] is True
+
+    changed = raw / "synthetic_00001.txt"
+    data = changed.read_bytes()
+    edited = data.replace("合成项目000051".encode(), "合成项目000052".encode())
+    assert len(edited) == len(data) and edited != data
+    changed.write_bytes(edited)
+    summary = pipeline.run(raw, out)
+    assert summary["reused"] is False
+    projects = pd.read_parquet(out / "projects.parquet")
+    assert projects.project_name.str.startswith("合成项目000052").sum() == 2
