@@ -30,10 +30,17 @@ _CODE_PREFIX = re.compile(r"^\d+-")
 def unit_name(projects: pd.DataFrame) -> pd.Series:
     """The budget unit a form belongs to: its 主管部门 without a leading budget code
     ("618-小关" -> "小关"); when that leaves a stub, the 实施单位 without its code."""
-    department = projects["department"].fillna("").str.replace(_CODE_PREFIX, "", regex=True)
-    implementing = projects["implementing_unit"].fillna("").str.replace(_CODE_PREFIX, "", regex=True)
+    department, implementing = (_without_code(projects[c]) for c in ("department", "implementing_unit"))
     stub = department.str.len() < 4
     return department.where(~stub, implementing).replace("", pd.NA).astype("string")
+
+
+def _without_code(values: pd.Series) -> pd.Series:
+    """values.fillna("").str.replace(_CODE_PREFIX, "", regex=True), the pattern applied once
+    per distinct name (a few hundred in 100,000 forms) instead of once per row."""
+    codes, names = pd.factorize(values.fillna(""))
+    stripped = np.array([_CODE_PREFIX.sub("", name) for name in names] + [""], dtype=object)
+    return pd.Series(stripped[codes], index=values.index, dtype=values.dtype, name=values.name)
 
 
 @dataclass
@@ -75,8 +82,8 @@ def load(processed_dir: str | Path, names=None) -> dict[str, pd.DataFrame]:
 
 # The bytes of CONTROL_CHARACTERS. They are ASCII, and UTF-8 never uses an ASCII byte inside
 # a multi-byte character, so a text column whose bytes include none of them has none to strip.
-_CONTROL_BYTES = np.zeros(256, dtype=bool)
-_CONTROL_BYTES[[*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]] = True
+_CONTROL_BYTES = frozenset([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_OTHER_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
 
 
 def _arrow_chunks(values: pd.Series) -> list[pa.Array] | None:
@@ -103,7 +110,8 @@ def _may_hold_control_characters(values: pd.Series) -> bool:
         # only the bytes of this chunk's values: a chunk may view a larger buffer
         offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
         ends = np.frombuffer(offsets, dtype=offset_type)[[chunk.offset, chunk.offset + len(chunk)]]
-        if data is not None and _CONTROL_BYTES[np.frombuffer(data, dtype=np.uint8)[ends[0]:ends[1]]].any():
+        # bytes.translate deleting every other byte value: the fastest scan at hand (~1 GB/s)
+        if data is not None and data[int(ends[0]):int(ends[1])].to_pybytes().translate(None, _OTHER_BYTES):
             return True
     return False
 

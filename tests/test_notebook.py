@@ -92,3 +92,13 @@ def test_isin_matches_pandas():
     assert notebook._isin(ids.iloc[1:4], chosen).tolist() == expected.iloc[1:4].tolist()
     assert notebook._isin(ids, chosen.iloc[:0]).tolist() == [False] * 5
     assert notebook._isin(ids.astype(object), chosen.astype(object)).tolist() == expected.tolist()
+
+
+def test_budget_codes_stripped_once_per_name_as_by_str_replace():
+    import pandas as pd
+
+    names = pd.Series(["618-小关", None, "618001-北京市朝阳区人民政府小关街道办事处", "618-小关", "无代码单位", "１２-全角"],
+                      dtype="string[pyarrow]", name="department")
+    expected = names.fillna("").str.replace(notebook._CODE_PREFIX, "", regex=True)
+    pd.testing.assert_series_equal(notebook._without_code(names), expected)
+    pd.testing.assert_series_equal(notebook._without_code(names.iloc[:0]), expected.iloc[:0])
