@@ -134,6 +134,20 @@ def _isin(values: pd.Series, chosen: pd.Series) -> pd.Series:
     return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
+def with_unit(frame: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
+    """frame with the `unit` of each row's form added as its last column: the rows and
+    values of frame.merge(projects[["form_id", "unit"]], on="form_id", how="left") (form_id
+    is unique in projects), found by Arrow's hash lookup instead of a merge (~1 s at 850,000 rows)."""
+    keys, forms = _arrow_chunks(frame["form_id"]), _arrow_chunks(projects["form_id"])
+    if not keys or forms is None or not projects["form_id"].is_unique:
+        return frame.merge(projects[["form_id", "unit"]], on="form_id", how="left")
+    text = keys[0].type
+    where = pc.index_in(pa.chunked_array(keys, type=text),
+                        value_set=pa.chunked_array(forms, type=forms[0].type if forms else text).cast(text))
+    where = where.fill_null(-1).to_numpy().astype(np.int64)
+    return frame.assign(unit=projects["unit"].array.take(where, allow_fill=True)).reset_index(drop=True)
+
+
 def select(tables: dict[str, pd.DataFrame], district=ALL, department=ALL, year=ALL) -> Selection:
     projects = tables["projects"]
     keep = pd.Series(True, index=projects.index)

@@ -97,9 +97,8 @@ def _row_keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     return pd.Series(keys[combo], index=frame.index, dtype=object)
 
 
-def _distinct_per_group(groups: np.ndarray, values: pd.Series, n_groups: int) -> np.ndarray:
-    """How many distinct non-missing values each group has (groupby(...).nunique() on codes)."""
-    codes = pd.factorize(values)[0]
+def _distinct_per_group(groups: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """How many distinct codes (-1: missing, not counted) each group has, as groupby(...).nunique()."""
     keep = codes >= 0
     size = int(codes.max()) + 1 if keep.any() else 1
     pairs = pd.unique(groups[keep].astype(np.int64) * size + codes[keep])
@@ -118,20 +117,22 @@ def repeated(indicators: pd.DataFrame, projects: pd.DataFrame, columns: list[str
     """Texts (or whole rows when several columns) printed identically in several forms.
     Counts forms and units; sorted by how many units share them. Texts are compared
     squeezed (no white space or punctuation); `text` is the first row's text as printed."""
-    frame = indicators.merge(projects[["form_id", "unit"]], on="form_id", how="left")
-    key = _row_keys(frame, columns)
-    keep = (key != "|" * (len(columns) - 1)).to_numpy()  # every text empty
-    frame, key = frame[keep], key[keep]
-    group, keys = pd.factorize(key, sort=True)  # sorted keys, as groupby orders them
-    first = frame.iloc[_first_rows(group, len(keys))]
+    key = _row_keys(indicators, columns)
+    keep = (key != "|" * (len(columns) - 1)).to_numpy()  # not every text empty
+    rows = np.flatnonzero(keep)
+    group, keys = pd.factorize(key.iloc[rows], sort=True)  # sorted keys, as groupby orders them
+    first = indicators[columns].iloc[rows[_first_rows(group, len(keys))]]  # first row of each key
+    # each row's unit through its form (a left join on form_id, which is unique in projects)
+    form = pd.Index(projects["form_id"]).get_indexer(indicators["form_id"])
+    unit = np.append(pd.factorize(projects["unit"])[0], -1)[form]  # -1: no unit, or form not in projects
     out = pd.DataFrame({
         "text": first[columns[0]].to_numpy() if len(columns) == 1 else [
-            " | ".join(str(v) for v in row) for row in first[columns].astype(object).itertuples(index=False)],
-        "forms": _distinct_per_group(group, frame["form_id"], len(keys)),
-        "units": _distinct_per_group(group, frame["unit"], len(keys)),
+            " | ".join(str(v) for v in row) for row in first.astype(object).itertuples(index=False)],
+        "forms": _distinct_per_group(group, pd.factorize(indicators["form_id"])[0][rows], len(keys)),
+        "units": _distinct_per_group(group, unit[rows], len(keys)),
     }, index=pd.Index(keys, name="_key"))
     if len(columns) == 1:
-        out["text"] = out["text"].astype(frame[columns[0]].dtype)
+        out["text"] = out["text"].astype(indicators[columns[0]].dtype)
     out = out[out["forms"] > 1]
     return out.sort_values(["units", "forms"], ascending=False).reset_index(drop=True)
 

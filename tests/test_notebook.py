@@ -102,3 +102,20 @@ def test_budget_codes_stripped_once_per_name_as_by_str_replace():
     expected = names.fillna("").str.replace(notebook._CODE_PREFIX, "", regex=True)
     pd.testing.assert_series_equal(notebook._without_code(names), expected)
     pd.testing.assert_series_equal(notebook._without_code(names.iloc[:0]), expected.iloc[:0])
+
+
+def test_with_unit_is_the_left_merge(tmp_path):
+    import etl
+    import pandas as pd
+
+    from selfeval import pipeline
+
+    pipeline.run(etl.RAW_DIR, tmp_path, use_cache=False)
+    tables = notebook.load(tmp_path, ["indicators"])
+    for params in ({}, {"district": "丰台区"}, {"district": "海淀区"}):
+        sel = notebook.select(tables, **params)
+        p, ind = sel.projects, sel.indicators
+        pd.testing.assert_frame_equal(notebook.with_unit(ind, p),
+                                      ind.merge(p[["form_id", "unit"]], on="form_id", how="left"))
+    p, ind = tables["projects"].iloc[1:], tables["indicators"]  # a form with no project row: no unit
+    pd.testing.assert_frame_equal(notebook.with_unit(ind, p), ind.merge(p[["form_id", "unit"]], on="form_id", how="left"))
