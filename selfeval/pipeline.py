@@ -410,7 +410,12 @@ def read_tables(out_dir: Path, names=None) -> dict[str, pd.DataFrame]:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A Parquet table as a DataFrame with the schema's pandas dtypes. Text stays in Arrow
-    memory (string[pyarrow]) instead of becoming one Python object per cell: at 100,000
-    forms that is the difference between ~1.5 s and ~9 s, and a third of the memory."""
+    """A table (its .parquet path) as a DataFrame with the schema's pandas dtypes: from the
+    Arrow IPC copy beside it, memory-mapped, when there is one (tables.StagedOutputs),
+    else from the Parquet file. Text stays in Arrow memory (string[pyarrow]) instead of
+    becoming one Python object per cell: at 100,000 forms that alone took 9 s."""
+    arrow = Path(path).with_suffix(".arrow")
+    if arrow.exists():
+        with pa.memory_map(str(arrow)) as source:
+            return schema.to_pandas(pa.ipc.open_file(source).read_all())
     return schema.to_pandas(pq.read_table(path))

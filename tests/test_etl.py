@@ -306,3 +306,18 @@ def test_cache_fingerprint_covers_every_module_the_etl_imports():
             for module in modules:
                 if module.startswith("selfeval."):
                     assert module.split(".")[1] + ".py" in pipeline.ETL_SOURCES, (name, module)
+
+
+def test_arrow_copy_and_parquet_hold_the_same_tables(tmp_path):
+    """etl.load() reads the memory-mapped Arrow IPC copy; Parquet is what users share."""
+    import pyarrow.parquet as pq
+
+    from selfeval import schema
+
+    pipeline.run(etl.RAW_DIR, tmp_path)
+    loaded = pipeline.read_tables(tmp_path)
+    assert set(loaded) == set(pipeline.TABLE_NAMES)
+    for name, frame in loaded.items():
+        assert (tmp_path / f"{name}.arrow").exists()
+        pd.testing.assert_frame_equal(frame, schema.to_pandas(pq.read_table(tmp_path / f"{name}.parquet")))
+    assert len(loaded["indicators"]) == 540 and loaded["projects"]["project_name"].dtype == "string[pyarrow]"
