@@ -9,6 +9,8 @@ Two layouts are known, detected per form (not per file name):
 """
 from __future__ import annotations
 
+from operator import itemgetter, methodcaller
+
 
 CELL_PER_LINE = "cell_per_line"
 TAB_ROWS = "tab_rows"
@@ -39,12 +41,15 @@ class Row:
 
 def detect_layout(lines: list[tuple[int, str]]) -> str:
     """Tab-separated rows have several cells on a line; Word exports have one."""
-    texts = [line for _, line in lines if line and not line.isspace()]
+    texts = [text for text in map(str.strip, map(itemgetter(1), lines)) if text]  # map(): C loops, every line
     if not texts:
         return TAB_ROWS
     # two non-empty cells <=> a tab is left once the line's outer white space is stripped
-    multi = sum("\t" in line.strip() for line in texts)
+    multi = sum(map(_HAS_TAB, texts))
     return TAB_ROWS if multi / len(texts) > 0.2 else CELL_PER_LINE
+
+
+_HAS_TAB = methodcaller("__contains__", "\t")
 
 
 def to_rows(lines: list[tuple[int, str]], layout: str | None = None) -> tuple[str, list[Row]]:
