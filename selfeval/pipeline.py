@@ -177,15 +177,32 @@ def _parse_batch(batch: list[tuple]) -> BatchTables:
     return batch_tables([_parse_cached(args) for args in batch])
 
 
+def cache_key(sha: str, code: str, source: dict | None) -> str:
+    """A parsed file's cache entry: its bytes (sha256), the parser (code) and its sources.csv row."""
+    return hashlib.sha256(f"{sha}:{code}:{json.dumps(source, sort_keys=True)}".encode()).hexdigest()
+
+
+def prune_cache(cache_dir: Path, keep: set[str]) -> int:
+    """Remove the cache entries this run did not use (older parser versions, files since
+    removed or changed): the cache holds one corpus, not every corpus it ever saw."""
+    removed = 0
+    for entry in Path(cache_dir).glob("*.pkl"):
+        if entry.stem not in keep:
+            try:
+                entry.unlink(missing_ok=True)
+            except OSError:  # a read-only folder: the cache only saves time
+                continue
+            removed += 1
+    return removed
+
+
 def _parse_cached(args) -> FileResult:
-    name, path, source, cache_dir, code = args
-    data = Path(path).read_bytes()
-    key = hashlib.sha256(data + code.encode() + json.dumps(source, sort_keys=True).encode()).hexdigest()
+    name, path, source, cache_dir, key = args
     cached = Path(cache_dir) / f"{key}.pkl" if cache_dir else None
     if cached and cached.exists():
         with open(cached, "rb") as handle:
             return pickle.load(handle)
-    result = parse_file(name, data, source)
+    result = parse_file(name, Path(path).read_bytes(), source)
     if cached:
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")  # per process: two workers may parse the same bytes
         try:
@@ -195,7 +212,7 @@ def _parse_cached(args) -> FileResult:
             tmp.replace(cached)
         except OSError:
             # The cache only saves time. A read-only or full output folder used to end
-            # the run here with a traceback; now the run goes on and write_outputs
+            # the run here with a traceback; now the run goes on and writing the outputs
             # reports the folder as an EtlError (exit 2) with the outputs untouched.
             tmp.unlink(missing_ok=True)
     return result
@@ -245,7 +262,8 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
             duplicate_of[path.name] = first_name[sha]
             continue
         first_name[sha] = path.name
-        work.append((path.name, str(path), sources.get(path.name), str(cache_dir) if cache_dir else None, code))
+        work.append((path.name, str(path), sources.get(path.name), str(cache_dir) if cache_dir else None,
+                     cache_key(sha, code, sources.get(path.name))))
     size = max(1, min(BATCH_FILES, -(-len(work) // (jobs * 4))))  # ceil: several batches per core
     batches = [work[i:i + size] for i in range(0, len(work), size)]
     file_rows: dict[str, dict] = {}
@@ -282,6 +300,8 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
         issues.extend(source_issues(path.name, first["sha256"], sources.get(path.name)))
     if not paths:
         issues.append(Issue(str(raw_dir), None, None, "file", None, f"no *.txt files in {raw_dir}", "error"))
+    if cache_dir:
+        prune_cache(cache_dir, {args[4] for args in work})
     return rows, issues
 
 

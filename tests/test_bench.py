@@ -64,3 +64,15 @@ def test_unchanged_files_are_not_hashed_again_but_an_edit_of_the_same_size_is_se
     assert summary["reused"] is False
     projects = pd.read_parquet(out / "projects.parquet")
     assert projects.project_name.str.startswith("合成项目000052").sum() == 2
+
+
+def test_cache_keeps_only_the_entries_of_the_last_run(tmp_path):
+    raw = generate.generate(100, 7, tmp_path)
+    out = tmp_path / "out"
+    pipeline.run(raw, out)
+    cache = out / ".cache"
+    assert len(list(cache.glob("*.pkl"))) == 2  # one per raw file
+    (cache / ("0" * 64 + ".pkl")).write_bytes(b"from an older parser")
+    (raw / "synthetic_00000.txt").unlink()
+    pipeline.run(raw, out)
+    assert len(list(cache.glob("*.pkl"))) == 1
