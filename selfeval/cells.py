@@ -80,7 +80,7 @@ def _cell_per_line(lines: list[tuple[int, str]]) -> list[Row]:
         if line[0] == "\t" or first is None:
             if first is None:
                 first = number
-            cells.append(line.lstrip("\t").strip())
+            cells.append(line.strip())  # white space includes the leading tab
         else:
             # wrapped text of the previous cell; CJK text joins without a space
             joiner = " " if cells[-1][-1:].isascii() and line[:1].isascii() else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 
 from selfeval import vocabulary as vocab
 from selfeval.cells import Row
@@ -17,6 +18,7 @@ from selfeval.numbers import parse_number
 from selfeval.read import Chunk
 
 FUND_COLUMN_ORDER = ("initial_budget", "full_year_budget", "executed", "weight", "execution_rate", "score")
+_FUND_RAW_COLUMNS = tuple(f"{column}_raw" for column in FUND_COLUMN_ORDER)
 _NUMERIC = re.compile(r"^[\d.\s]+%?$")
 # Cells that read like a target or actual value rather than an indicator name.
 _VALUE_LIKE = re.compile(r"^[≥≤><=＞＜]?\s*\d")
@@ -119,12 +121,13 @@ def _parse_header(form: Form, rows: list[Row]) -> None:
 
 def _parse_funds(form: Form, rows: list[Row]) -> None:
     for row in rows:
-        label_at = next((i for i, c in enumerate(row.cells) if vocab.norm_label(c) in vocab.FUND_LINES), None)
+        keys = list(map(vocab.norm_label, row.cells))
+        label_at = next((i for i, key in enumerate(keys) if key in vocab.FUND_LINES), None)
         if label_at is None:
-            if not sum(vocab.norm_label(c) in vocab.FUND_COLUMNS for c in row.cells) >= 3:
+            if not sum(map(vocab.FUND_COLUMNS.__contains__, keys)) >= 3:
                 form.issue(row.line, "funds", row.text, "row in 项目资金 without a known fund-line label; not read")
             continue
-        line = vocab.FUND_LINES[vocab.norm_label(row.cells[label_at])]
+        line = vocab.FUND_LINES[keys[label_at]]
         values = _align_fund_values(row.cells[label_at + 1:])
         # A fund line printed twice (a page repeated by the export, a hand-edited file)
         # would give the funds table a duplicate (form_id, fund_line) key and make the
@@ -142,10 +145,10 @@ def _parse_funds(form: Form, rows: list[Row]) -> None:
                            f"and {row.line}); cannot tell which is right", "error")
             continue
         fund = {"fund_line": line, "fund_label": row.cells[label_at], "line": row.line}
-        for column, raw in zip(FUND_COLUMN_ORDER, values):
+        for column, raw_column, raw in zip(FUND_COLUMN_ORDER, _FUND_RAW_COLUMNS, values):
             raw = raw if raw else None
-            fund[f"{column}_raw"] = raw
-            fund[column] = None if vocab.is_empty(raw) else form.number(raw, row.line, column)
+            fund[raw_column] = raw
+            fund[column] = None if raw is None or vocab.is_empty(raw) else form.number(raw, row.line, column)
         form.funds.append(fund)
     if not any(f["fund_line"] == "total" for f in form.funds):
         form.issue(rows[0].line if rows else form.chunk.first_line, "funds", None,
@@ -159,6 +162,8 @@ def _align_fund_values(cells: list[str]) -> list[str]:
     offset, keep the one that drops no printed value, and among those prefer
     the one that puts a percentage in the 执行率 slot.
     """
+    if len(cells) <= 6:  # the usual row: one place the six values can sit
+        return (cells + [""] * 6)[:6]
     best, best_key = None, None
     for offset in range(0, max(1, len(cells) - 5)):
         window = (cells[offset:offset + 6] + [""] * 6)[:6]
@@ -188,13 +193,14 @@ def _parse_goal(form: Form, rows: list[Row]) -> None:
 # --- indicators ----------------------------------------------------------------------------
 
 def _parse_indicators(form: Form, rows: list[Row]) -> None:
-    # map() keeps these per-cell lookups in C: they run for every cell of every form
-    newer_taxonomy = any(any(map(_NEWER_COST_LABELS.__contains__, map(vocab.norm_label, row.filled))) for row in rows)
+    # every cell's normalised label, once (map(): a C loop; these run for every cell of every form)
+    row_keys = [list(map(vocab.norm_label, row.cells)) for row in rows]
+    newer_taxonomy = not _NEWER_COST_LABELS.isdisjoint(chain.from_iterable(row_keys))
     level1_raw = level2_raw = level1 = level2 = None
-    for row in rows:
-        if not row.filled or _is_indicator_header(row.filled):
+    for row, keys in zip(rows, row_keys):
+        if not row.filled or sum(map(vocab.INDICATOR_HEADER.__contains__, keys)) >= 3:  # the header row
             continue
-        found1, found2, rest = _split_levels(row.cells, newer_taxonomy)
+        found1, found2, rest = _split_levels(row.cells, newer_taxonomy, keys)
         if len({code for _, code in found2}) > 1:
             form.issue(row.line, "level2", " | ".join(r for r, _ in found2),
                        "several level-2 labels in one row; the one nearest the indicator name is used", "repaired")
@@ -218,7 +224,7 @@ def _parse_indicators(form: Form, rows: list[Row]) -> None:
         if level1 and not level2 and len(_CHILDREN[level1]) == 1:
             level2 = _CHILDREN[level1][0]
             form.issue(row.line, "level2", row.text, f"level-2 missing; {level2} is the only level-2 of {level1}", "repaired")
-        indicator = _indicator_values(form, row, rest)
+        indicator = _indicator_values(form, row, rest, keys[len(keys) - len(rest):])
         if indicator is None:
             continue
         indicator.update({
@@ -237,20 +243,17 @@ def _parse_indicators(form: Form, rows: list[Row]) -> None:
                    "no indicator rows found in 绩效指标", "error")
 
 
-def _is_indicator_header(cells: list[str]) -> bool:
-    return sum(map(vocab.INDICATOR_HEADER.__contains__, map(vocab.norm_label, cells))) >= 3
-
-
-def _split_levels(cells: list[str], newer_taxonomy: bool):
-    """Level labels found before the indicator name, wherever they were printed."""
+def _split_levels(cells: list[str], newer_taxonomy: bool, keys: list[str] | None = None):
+    """Level labels found before the indicator name, wherever they were printed
+    (keys: the cells' normalised labels, when the caller has them)."""
+    keys = list(map(vocab.norm_label, cells)) if keys is None else keys
     found1, found2, position = [], [], 0
-    for position, cell in enumerate(cells):
-        key = vocab.norm_label(cell)
-        if not key or vocab.matches(cell, vocab.INDICATOR_BLOCK):
+    for position, (cell, key) in enumerate(zip(cells, keys)):
+        if not key or key in vocab.INDICATOR_BLOCK:
             continue
         if key == "成本指标":
             # printed as level-1 in newer templates when a 经济成本指标 follows in the row
-            nxt = next((vocab.norm_label(c) for c in cells[position + 1:] if c), "")
+            nxt = next((k for c, k in zip(cells[position + 1:], keys[position + 1:]) if c), "")
             if newer_taxonomy and vocab.LEVEL2.get(nxt) in ("economic_cost", "social_cost", "ecological_cost"):
                 found1.append((cell, "cost"))
             else:
@@ -264,16 +267,16 @@ def _split_levels(cells: list[str], newer_taxonomy: bool):
     return found1, found2, []
 
 
-def _indicator_values(form: Form, row: Row, raw_cells: list[str]) -> dict | None:
+def _indicator_values(form: Form, row: Row, raw_cells: list[str], keys: list[str] | None = None) -> dict | None:
     """[name, target, actual, weight, score, note] out of the cells after the level labels.
 
     raw_cells keeps empty cells: where only one of target/actual is printed,
     an empty cell between the name and the 分值 tells which one is missing.
+    keys: the cells' normalised labels, when the caller has them.
     """
-    raw_cells = [c for c, block in zip(raw_cells, map(vocab.INDICATOR_BLOCK.__contains__, map(vocab.norm_label, raw_cells)))
-                 if not block]
-    positions = [i for i, c in enumerate(raw_cells) if c]
-    cells = [raw_cells[i] for i in positions]
+    keys = list(map(vocab.norm_label, raw_cells)) if keys is None else keys
+    raw_cells = [c for c, key in zip(raw_cells, keys) if key not in vocab.INDICATOR_BLOCK]
+    cells = [c for c in raw_cells if c]
     pair = _weight_score_position(cells)
     if pair is None:
         if cells:
@@ -292,6 +295,7 @@ def _indicator_values(form: Form, row: Row, raw_cells: list[str]) -> dict | None
         name, (target, actual) = None, before
         form.issue(row.line, "indicator_name", row.text, "三级指标 name missing; the two values read as target and actual")
     elif len(before) == 2:
+        positions = [i for i, c in enumerate(raw_cells) if c]
         slots = raw_cells[positions[0] + 1:positions[pair]]
         if len(slots) == 2 and not slots[0]:
             actual = before[1]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 import pandera.pandas as pa
@@ -222,6 +223,7 @@ TABLES: dict[str, dict] = {
 }
 
 # Text in Arrow memory: compact, and read from Parquet without a Python object per cell.
+_COLUMN_NAMES = {table: tuple(c.name for c in spec["columns"]) for table, spec in TABLES.items()}
 _PANDAS_DTYPES = {"string": "string[pyarrow]", "float": "Float64", "int": "Int64", "bool": "boolean"}
 _ARROW_TYPES = {"string": pyarrow.large_string(), "float": pyarrow.float64(), "int": pyarrow.int64(),
                 "bool": pyarrow.bool_()}
@@ -233,7 +235,7 @@ _FRICTIONLESS_TYPES = {"string": "string", "float": "number", "int": "integer", 
 
 
 def columns(table: str) -> list[str]:
-    return [c.name for c in TABLES[table]["columns"]]
+    return list(_COLUMN_NAMES[table])
 
 
 def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -289,6 +291,7 @@ def to_pandas(table: pyarrow.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=PANDAS_FROM_ARROW.get, ignore_metadata=True)
 
 
+@lru_cache(maxsize=None)  # built once per table and process, not once per batch
 def pandera_schema(table: str) -> pa.DataFrameSchema:
     spec = TABLES[table]
     return pa.DataFrameSchema(

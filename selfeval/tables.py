@@ -29,10 +29,14 @@ def district_of(form: Form, source: dict | None) -> tuple[str | None, str | None
     return None, None
 
 
+_PROJECT_COLUMNS = schema.columns("projects")
+
+
 def project_row(form: Form, source: dict | None) -> dict:
     total = next((f for f in form.funds if f["fund_line"] == "total"), {})
     district, district_source = district_of(form, source)
-    row = {key: form.project.get(key) for key in schema.columns("projects")}
+    row = dict.fromkeys(_PROJECT_COLUMNS)
+    row.update((key, value) for key, value in form.project.items() if key in row)
     row.update(
         form_id=form.chunk.form_id, source_file=form.chunk.source_file, form_ordinal=form.chunk.ordinal,
         first_line=form.chunk.first_line, layout=form.layout,
