@@ -150,17 +150,18 @@ def indicator_checks(r: dict) -> list[dict]:
     at = dict(form_id=r["form_id"], indicator_order=r["indicator_order"], line=r.get("line"))
     name = r.get("indicator_name") or ""
     weight, score = r.get("weight"), r.get("score")
+    scored = _has(weight) and _has(score)
     target_raw, actual_raw = r.get("target_raw"), r.get("actual_raw")
-    if _has(weight) and _has(score) and score > weight + TOLERANCE_POINTS:
+    if scored and score > weight + TOLERANCE_POINTS:
         out.append(_row("score_above_weight", expected=weight, printed=score,
                         message=f"{name}: score {score:g} above weight {weight:g}", **at))
     verifiable, met = bool(r.get("verifiable")), r.get("met")
     t, a = r.get("compared_target"), r.get("compared_actual")
-    if verifiable and met is False and _has(weight) and _has(score) and score >= weight - TOLERANCE_POINTS:
+    if verifiable and met is False and scored and score >= weight - TOLERANCE_POINTS:
         out.append(_row("full_score_missed_target", expected=r.get("rule_score"), printed=score,
                         message=f"{name}: target {target_raw!s}, actual {actual_raw!s} ({r['direction']} is better) "
                                 f"scored {score:g} of {weight:g}; the rule gives {r.get('rule_score'):g}", **at))
-    if verifiable and met is True and _has(weight) and _has(score) and score < weight - TOLERANCE_POINTS:
+    if verifiable and met is True and scored and score < weight - TOLERANCE_POINTS:
         out.append(_row("below_weight_met_target", expected=weight, printed=score,
                         message=f"{name}: target {target_raw!s} met by {actual_raw!s} but scored {score:g} of {weight:g}",
                         **at))
@@ -190,7 +191,7 @@ def indicator_checks(r: dict) -> list[dict]:
     if scoring.same_text(target_raw, actual_raw):
         out.append(_row("actual_repeats_target", expected=r.get("target_number"), printed=r.get("actual_number"),
                         message=f"{name}: actual {actual_raw!s} is the target's text", **at))
-    if scoring.is_cost(r.get("level1"), r.get("level2")) and r.get("target_comparator") in (">=", ">"):
+    if r.get("target_comparator") in (">=", ">") and scoring.is_cost(r.get("level1"), r.get("level2")):
         out.append(_row("cost_target_floor", expected=r.get("target_number"),
                         printed=a if verifiable else r.get("actual_number"),
                         message=f"{name}: cost target {target_raw!s} is a floor; actual {actual_raw!s}", **at))

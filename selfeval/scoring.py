@@ -131,7 +131,12 @@ def same_text(a, b) -> bool:
     """Both cells printed and identical once spaces and widths are folded."""
     if is_missing(a) or is_missing(b):
         return False
-    a, b = normalise(str(a)), normalise(str(b))
+    return _same_text(str(a), str(b))
+
+
+@lru_cache(maxsize=1 << 16)
+def _same_text(a: str, b: str) -> bool:
+    a, b = normalise(a), normalise(b)
     return bool(a) and a == b
 
 
@@ -225,11 +230,22 @@ def score_band(score, weight) -> str | None:
 _parse = lru_cache(maxsize=1 << 16)(parse_value)
 
 
+@lru_cache(maxsize=1 << 16)
+def _pair(target_raw: str | None, actual_raw: str | None) -> tuple:
+    """What depends only on the two printed cells: (target, actual) parsed, why they cannot
+    be compared (None: they can), and the compared numbers. Cached: pairs such as
+    ("100%", "100%") recur in most forms."""
+    target, actual = _parse(target_raw), _parse(actual_raw)
+    reason = unverifiable_reason(target, actual, target_raw, actual_raw)
+    t, a = comparable(target, actual)[:2] if reason is None else (None, None)
+    return target, actual, reason, t, a
+
+
 def assess(target_raw, actual_raw, level1=None, level2=None, weight=None, score=None,
            rule: Rule = BEIJING) -> dict:
     """Every derived column of one indicator row."""
-    target, actual = _parse(None if is_missing(target_raw) else str(target_raw)), \
-        _parse(None if is_missing(actual_raw) else str(actual_raw))
+    target, actual, reason, t, a = _pair(None if is_missing(target_raw) else str(target_raw),
+                                         None if is_missing(actual_raw) else str(actual_raw))
     row = {
         "target_comparator": target.comparator, "target_number": target.number,
         "target_unit": target.unit, "target_kind": target.kind,
@@ -241,9 +257,7 @@ def assess(target_raw, actual_raw, level1=None, level2=None, weight=None, score=
     }
     if target.kind == "quantitative" and target.number is not None:
         row["direction"] = direction_of(target.comparator, level1, level2)
-    reason = unverifiable_reason(target, actual, target_raw, actual_raw)
     if reason is None:
-        t, a, _ = comparable(target, actual)
         met = is_met(target.comparator, row["direction"], t, a)
         row.update(compared_target=t, compared_actual=a, met=met, verifiable=True,
                    attainment_ratio=a / t if t else None)
