@@ -315,23 +315,13 @@ def collect(raw_dir: Path, cache_dir: Path | None = None, jobs: int = 1, progres
               for name in FORM_TABLES}
     # validated per batch already; again as a whole, so tests also catch a key repeated across batches
     frames = {name: schema.validate(name, frame) for name, frame in frames.items()}
-    return {**frames, "files": validated("files", file_rows),
-            "parse_issues": validated("parse_issues", [vars(i) for i in issues])}
+    return {**frames, "files": schema.to_pandas(validated_arrow("files", file_rows)),
+            "parse_issues": schema.to_pandas(validated_arrow("parse_issues", [vars(i) for i in issues]))}
 
 
-def validated(name: str, rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
-    """One table's rows (dicts or a frame) -> a typed frame, validated against the schema."""
-    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
-    if not len(frame):
-        frame = pd.DataFrame(columns=schema.columns(name))
-    if name == "funds" and len(frame):  # printed as a percentage; a fraction in the table
-        frame = frame.assign(execution_rate=pd.to_numeric(frame["execution_rate"]) / 100)
-    return schema.validate(name, schema.conform(name, frame))
-
-
-def _validated(rows: dict[str, list[dict] | pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Every table's rows -> typed, validated frames."""
-    return {name: validated(name, table_rows) for name, table_rows in rows.items()}
+def _validated(rows: dict[str, list[dict]]) -> dict[str, pd.DataFrame]:
+    """Every table's rows -> typed, validated frames, the way a run makes them."""
+    return {name: schema.to_pandas(validated_arrow(name, table_rows)) for name, table_rows in rows.items()}
 
 
 def _progress(iterable, total: int, enabled: bool):
@@ -373,12 +363,9 @@ def run(raw_dir: Path, out_dir: Path, jobs: int = 1, progress: bool = False, use
 
             file_rows, issues = parse_all(raw_dir, fingerprint, out_dir / ".cache" if use_cache else None, jobs,
                                           progress, append)
-            small = {"files": validated("files", file_rows),
-                     "parse_issues": validated("parse_issues", [vars(i) for i in issues])}
-            for name, frame in small.items():
-                append(name, schema.to_arrow(name, frame))
-            summary = {**_summary(outputs.rows, small["files"], small["parse_issues"], fingerprint, code, started),
-                       "raw_stats": stats}
+            append("files", validated_arrow("files", file_rows))
+            append("parse_issues", validated_arrow("parse_issues", [vars(i) for i in issues]))
+            summary = {**_summary(outputs.rows, file_rows, issues, fingerprint, code, started), "raw_stats": stats}
             resources = {name: f"{name}.parquet" for name in TABLE_NAMES}
             with _output_errors(out_dir):
                 outputs.write_text("datapackage.json", schema.datapackage_json(resources))
@@ -390,7 +377,7 @@ def run(raw_dir: Path, out_dir: Path, jobs: int = 1, progress: bool = False, use
         lock.release()
 
 
-def _summary(rows: dict[str, int], files: pd.DataFrame, issues: pd.DataFrame, fingerprint: dict, code: str,
+def _summary(rows: dict[str, int], files: list[dict], issues: list[Issue], fingerprint: dict, code: str,
              started: float) -> dict:
     return {
         "raw_files": fingerprint,
@@ -398,10 +385,10 @@ def _summary(rows: dict[str, int], files: pd.DataFrame, issues: pd.DataFrame, fi
         "tables": list(TABLE_NAMES),
         "files": len(files),
         "forms": rows["projects"],
-        "forms_rejected": int(files["forms_rejected"].sum()) if len(files) else 0,
+        "forms_rejected": sum(f["forms_rejected"] for f in files),
         "funds": rows["funds"],
         "indicators": rows["indicators"],
-        "issues": {s: int((issues["severity"] == s).sum()) for s in ("error", "warning", "repaired")},
+        "issues": {s: sum(i.severity == s for i in issues) for s in ("error", "warning", "repaired")},
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "seconds": round(time.time() - started, 3),
     }
