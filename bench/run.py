@@ -34,13 +34,28 @@ from bench import generate, verify  # noqa: E402
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "results.csv"
 NOTEBOOKS = ["01_budget_execution", "02_score_inflation", "03_indicator_phrasing"]
-FIELDS = ["timestamp", "machine", "forms", "files", "jobs", "etl_seconds", "forms_per_second", "peak_rss_mb",
+FIELDS = ["timestamp", "machine", "forms", "files", "jobs", "etl_seconds", "etl_cpu_seconds", "etl_steal_seconds",
+          "forms_per_second", "peak_rss_mb",
           "incremental_seconds", "load_seconds", "correct", *[f"{n}_seconds" for n in NOTEBOOKS]]
 
 
 def machine() -> str:
     memory = psutil.virtual_memory().total / 2**30
     return f"{platform.machine()} {os.cpu_count()} cores {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, stolen) CPU seconds of the whole machine so far, from /proc/stat: busy is
+    user + nice + system + irq + softirq; stolen is time the hypervisor gave another
+    guest. On this virtual machine steal varies from run to run, and so do the timings:
+    the columns say how busy the machine was while a figure was taken."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except OSError:
+        return float("nan"), float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / tick, fields[7] / tick
 
 
 def measure(command: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
@@ -119,13 +134,16 @@ def bench(forms: int, jobs: int, notebooks: bool) -> dict:
     processed = OUT / f"processed-{forms}"
     shutil.rmtree(processed, ignore_errors=True)
     command = [sys.executable, "etl.py", "--raw", str(raw), "--out", str(processed), "--no-cache", "--jobs", str(jobs)]
+    busy, stolen = machine_cpu()
     seconds, peak, result = measure(command)
+    busy, stolen = machine_cpu()[0] - busy, machine_cpu()[1] - stolen
     if result.returncode not in (0, 1):
         raise RuntimeError(f"ETL failed on {forms} forms: {result.stderr[-2000:]}")
     incremental, _, _ = measure(command[:-3] + ["--jobs", str(jobs)])  # cache on, nothing changed
     row = {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": machine(), "forms": forms,
         "files": len(list(raw.glob("*.txt"))), "jobs": jobs, "etl_seconds": round(seconds, 2),
+        "etl_cpu_seconds": round(busy, 1), "etl_steal_seconds": round(stolen, 1),
         "forms_per_second": round(forms / seconds), "peak_rss_mb": round(peak),
         "incremental_seconds": round(incremental, 2), "load_seconds": round(load_seconds(processed, raw), 3),
         "correct": "n/a" if expected is None else str(verify.mismatches(expected, processed).empty),
@@ -179,12 +197,14 @@ def main(argv: list[str] | None = None) -> int:
         row = bench(forms, args.jobs, not args.no_notebooks)
         rows.append(row)
         print(", ".join(f"{k}={v}" for k, v in row.items() if k not in ("timestamp", "machine")), flush=True)
-    new = not RESULTS.exists()
-    with open(RESULTS, "a", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS)
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
+    earlier = []
+    if RESULTS.exists():  # kept, under the current header (columns added since are left empty)
+        with open(RESULTS, encoding="utf-8", newline="") as handle:
+            earlier = list(csv.DictReader(handle))
+    with open(RESULTS, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(earlier + rows)
     print(f"appended {len(rows)} rows to {RESULTS.relative_to(ROOT)}; chart {chart(latest_rows()).relative_to(ROOT)}")
     return 0
 
