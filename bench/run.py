@@ -178,7 +178,7 @@ def chart(rows: list[dict]) -> Path:
     ax.loglog(xs, [x / xs[-1] * float(rows[-1]["etl_seconds"]) for x in xs], ":", color="0.6", label="linear in forms")
     ax.axhline(60, color="C3", lw=1, label="60 s target")
     ax.set_xlabel("forms"); ax.set_ylabel("seconds")
-    ax.legend(loc="upper left")
+    ax.legend(loc="lower right")
     charts.finish(fig, ax, "selfeval: run time against number of forms",
                   f"Source: bench/results.csv, {rows[-1]['machine']}", lang="en")
     path = charts.save_figure(fig, ROOT / "bench", "scaling").png
