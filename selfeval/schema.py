@@ -281,11 +281,6 @@ def arrow_schema(table: str) -> pyarrow.Schema:
     return pyarrow.schema([pyarrow.field(c.name, _ARROW_TYPES[c.dtype], nullable=True) for c in TABLES[table]["columns"]])
 
 
-def to_arrow(table: str, frame: pd.DataFrame) -> pyarrow.Table:
-    """A conformed frame as an Arrow table with the declared schema."""
-    return pyarrow.Table.from_pandas(frame, schema=arrow_schema(table), preserve_index=False).replace_schema_metadata()
-
-
 def to_pandas(table: pyarrow.Table) -> pd.DataFrame:
     """An Arrow table (or a Parquet file's contents) as a frame with the declared pandas dtypes."""
     return table.to_pandas(types_mapper=PANDAS_FROM_ARROW.get, ignore_metadata=True)

@@ -1,4 +1,4 @@
-"""Parsed forms -> validated DataFrames; DataFrames -> files, replaced atomically."""
+"""A parsed form -> its projects row; Arrow tables -> Parquet, CSV and Arrow files, staged and moved into place together."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -120,18 +119,9 @@ def csv_safe(table: pa.Table) -> pa.Table:
     return table
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 with a BOM (so Excel opens the Chinese), text made spreadsheet-safe,
-    written by Arrow's CSV writer (several times faster than pandas' on large tables)."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    with open(path, "wb") as handle:
-        handle.write(_BOM)
-        pa_csv.write_csv(csv_safe(table), handle, pa_csv.WriteOptions(quoting_style="needed"))
-
-
 def remove_stale_staging(out_dir: Path) -> list[Path]:
     """Remove the .staging-* folders a killed run left behind (call it holding the ETL lock:
-    a running write_outputs' own staging folder must not be removed under it)."""
+    a running StagedOutputs' own staging folder must not be removed under it)."""
     stale = [p for p in Path(out_dir).glob(".staging-*") if p.is_dir()]
     for folder in stale:
         shutil.rmtree(folder, ignore_errors=True)
@@ -209,13 +199,3 @@ class StagedOutputs:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def write_outputs(tables: dict[str, pd.DataFrame], out_dir: Path, extra_files: dict[str, str]) -> list[Path]:
-    """Write whole frames (conformed to their schema) and extra text files atomically."""
-    with StagedOutputs(out_dir, {name: schema.arrow_schema(name) for name in tables}) as outputs:
-        for name, frame in tables.items():
-            outputs.append(name, schema.to_arrow(name, frame))
-        for file_name, text in extra_files.items():
-            outputs.write_text(file_name, text)
-        return outputs.commit()
