@@ -70,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _print_summary(summary)
     if summary["issues"]["error"]:
-        issues = pd.read_parquet(args.out / "parse_issues.parquet")
+        # From the memory-mapped Arrow copy, not the Parquet file: pd.read_parquet starts
+        # Arrow's I/O threads, and one still alive at interpreter exit can abort the process
+        # ("terminate called without an active exception", exit -6 instead of 1; seen in a
+        # fresh-clone test run under load; apache/arrow#34314).
+        issues = pipeline.read_table(args.out / "parse_issues.parquet")
         for row in issues[issues["severity"] == "error"].itertuples():
             where = f"{row.source_file}:{row.line}" if pd.notna(row.line) else row.source_file
             form = f" [{row.form_id}]" if pd.notna(row.form_id) else ""
