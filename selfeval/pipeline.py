@@ -249,7 +249,7 @@ def _stat(path: Path) -> list[int]:
 
 def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None, jobs: int, progress: bool,
               append: Callable[[str, pa.Table], None]) -> tuple[list[dict], list[Issue]]:
-    """Parse and re-score every raw file, a batch of files at a time; `append(table, rows)`
+    """Parse and re-score every raw file, a batch of files at a time; `append(name, table)`
     receives each batch's form tables, in file order, as soon as the batch is done.
     Returns the files table's rows and every issue.
 
@@ -262,7 +262,8 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
     duplicate_of: dict[str, str] = {}
     work = []
     for path in paths:
-        sha = fingerprint.get(path.name)
+        # a file that arrived after the fingerprint was taken is hashed here
+        sha = fingerprint.get(path.name) or hashlib.sha256(path.read_bytes()).hexdigest()
         if sha in first_name:
             duplicate_of[path.name] = first_name[sha]
             continue
