@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from selfeval import pipeline
-from selfeval.tables import CONTROL_CHARACTERS
+from selfeval.tables import CONTROL_CHARACTERS, may_hold_control_characters
 
 ALL = "all"
 FORM_TABLES = ("projects", "funds", "indicators", "checks")
@@ -80,12 +80,6 @@ def load(processed_dir: str | Path, names=None) -> dict[str, pd.DataFrame]:
     return tables
 
 
-# The bytes of CONTROL_CHARACTERS. They are ASCII, and UTF-8 never uses an ASCII byte inside
-# a multi-byte character, so a text column whose bytes include none of them has none to strip.
-_CONTROL_BYTES = frozenset([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-_OTHER_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
-
-
 def _arrow_chunks(values: pd.Series) -> list[pa.Array] | None:
     """The Arrow arrays behind a string[pyarrow] Series (no copy), or None for other storage."""
     if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
@@ -95,25 +89,14 @@ def _arrow_chunks(values: pd.Series) -> list[pa.Array] | None:
 
 
 def _may_hold_control_characters(values: pd.Series) -> bool:
-    """False only when no control character can be in the column: a scan of the Arrow data
-    buffers (milliseconds) instead of a regular expression over every cell (seconds).
-    True when it cannot tell (text not held by Arrow); the caller then strips as before."""
+    """False only when no control character can be in the column (tables'
+    byte scan of the Arrow buffers: milliseconds, where a regular expression over every
+    cell takes seconds). True when it cannot tell (text not held by Arrow); the caller
+    then strips as before."""
     chunks = _arrow_chunks(values)
-    if chunks is None:
+    if chunks is None or not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
         return True
-    for chunk in chunks:
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-            return True
-        if len(chunk) == 0:
-            continue
-        _, offsets, data = chunk.buffers()
-        # only the bytes of this chunk's values: a chunk may view a larger buffer
-        offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        ends = np.frombuffer(offsets, dtype=offset_type)[[chunk.offset, chunk.offset + len(chunk)]]
-        # bytes.translate deleting every other byte value: the fastest scan at hand (~1 GB/s)
-        if data is not None and data[int(ends[0]):int(ends[1])].to_pybytes().translate(None, _OTHER_BYTES):
-            return True
-    return False
+    return any(may_hold_control_characters(chunk) for chunk in chunks)
 
 
 def _without_control_characters(frame: pd.DataFrame) -> pd.DataFrame:

@@ -63,7 +63,7 @@ def _safe_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     numbers such as "-12.5" are left alone. Arrow compute (RE2, in C++): the CSV of
     100,000 forms has millions of text cells. Most columns hold neither, which a
     look at the raw bytes tells far faster than the regular expressions."""
-    text = pc.replace_substring_regex(values, CONTROL_CHARACTERS, "") if _has_bytes(values, _CONTROL_BYTES) \
+    text = pc.replace_substring_regex(values, CONTROL_CHARACTERS, "") if may_hold_control_characters(values) \
         else values
     if not _has_bytes(text, _FORMULA_BYTES, first_only=True):
         return text
@@ -80,22 +80,29 @@ _CONTROL_BYTES = np.array([b for b in range(0x20) if b not in (0x09, 0x0A, 0x0D)
 _FORMULA_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)
 
 
+def may_hold_control_characters(values: pa.Array | pa.ChunkedArray) -> bool:
+    """False only when no cell of the text column holds a CONTROL_CHARACTERS character: a
+    scan of the Arrow data buffers instead of a regular expression over every cell."""
+    return _has_bytes(values, _CONTROL_BYTES)
+
+
 def _has_bytes(values: pa.Array | pa.ChunkedArray, wanted: np.ndarray, first_only: bool = False) -> bool:
     """Whether any cell holds one of the `wanted` ASCII bytes (first_only: as its first
-    byte). May say True for bytes outside a sliced array (the caller then only does the
-    exact, slower test); never says False when a cell holds one."""
+    byte). Only the bytes of the cells themselves are read, also for a slice that views a
+    larger buffer."""
     for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
         if len(chunk) == chunk.null_count:
             continue
         offsets_buffer, data_buffer = chunk.buffers()[1:3]
         if data_buffer is None:
             continue
+        offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[chunk.offset:chunk.offset + len(chunk) + 1]
         data = np.frombuffer(data_buffer, dtype=np.uint8)
         if first_only:
-            offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-            offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[chunk.offset:chunk.offset + len(chunk) + 1]
-            starts = offsets[:-1][offsets[1:] > offsets[:-1]]  # non-empty cells (nulls are empty)
-            data = data[starts]
+            data = data[offsets[:-1][offsets[1:] > offsets[:-1]]]  # first byte of each non-empty cell
+        else:
+            data = data[offsets[0]:offsets[-1]]
         if np.isin(data, wanted).any():
             return True
     return False
