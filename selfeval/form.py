@@ -44,13 +44,13 @@ class Form:
     def number(self, raw: str | None, line: int, field_name: str) -> float | None:
         """Parse a printed number; repairs (stray spaces, "10%" weights) are recorded."""
         value, repair = parse_number(raw)
-        if value is not None and "%" in raw and field_name in ("weight", "score", "total_weight", "total_score"):
+        if value is not None and raw is not None and "%" in raw and field_name in ("weight", "score", "total_weight", "total_score"):
             repair = "; ".join(filter(None, [repair, "points printed as a percentage (10% = 10 points)"]))
         if repair == "unreadable":
             self.issue(line, field_name, raw, f"{field_name}: cannot read {raw!r} as a number")
         elif repair == "out of range":  # negative or absurdly large: left empty (numbers.MAX_VALUE)
             self.issue(line, field_name, raw,
-                       f"{field_name}: {raw[:40]!r} is negative or too large to be read; left empty")
+                       f"{field_name}: {(raw or '')[:40]!r} is negative or too large to be read; left empty")
         elif repair:
             self.issue(line, field_name, raw, f"{field_name}: {repair}", "repaired")
         return value
@@ -145,10 +145,9 @@ def _parse_funds(form: Form, rows: list[Row]) -> None:
                            f"and {row.line}); cannot tell which is right", "error")
             continue
         fund = {"fund_line": line, "fund_label": row.cells[label_at], "line": row.line}
-        for column, raw_column, raw in zip(FUND_COLUMN_ORDER, _FUND_RAW_COLUMNS, values):
-            raw = raw if raw else None
-            fund[raw_column] = raw
-            fund[column] = None if raw is None or vocab.is_empty(raw) else form.number(raw, row.line, column)
+        for column, raw_column, printed in zip(FUND_COLUMN_ORDER, _FUND_RAW_COLUMNS, values):
+            fund[raw_column] = printed or None  # an empty cell is null, never ""
+            fund[column] = None if not printed or vocab.is_empty(printed) else form.number(printed, row.line, column)
         form.funds.append(fund)
     if not any(f["fund_line"] == "total" for f in form.funds):
         form.issue(rows[0].line if rows else form.chunk.first_line, "funds", None,

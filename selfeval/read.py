@@ -51,6 +51,7 @@ def decode(data: bytes, source_file: str) -> tuple[str | None, str | None, list[
     issues: list[Issue] = []
     if not data.strip():
         return fail(f"{source_file}: empty file, no self-evaluation form found")
+    candidates: tuple[str, ...]
     if data.startswith(b"\xef\xbb\xbf"):
         candidates = ("utf-8-sig",)
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -81,9 +82,10 @@ def decode(data: bytes, source_file: str) -> tuple[str | None, str | None, list[
         # When no encoding decodes cleanly, take the one with fewest bad bytes if they are
         # few, replace them with U+FFFD and say where; a file in another encoding has a
         # bad byte in almost every character and is still refused.
-        text, encoding = _decode_damaged(data, candidates)
-        if text is None:
+        damaged, damaged_encoding = _decode_damaged(data, candidates)
+        if damaged is None or damaged_encoding is None:
             return fail(f"{source_file}: cannot decode as UTF-8 or GB18030")
+        text, encoding = damaged, damaged_encoding
         lines = _lines_with(_fold_newlines(text), "\ufffd")
         warn(lines[0] if lines else None, f"byte sequence(s) not valid {encoding} replaced by U+FFFD "
                                           f"(line {_shown(lines)}); the file may be truncated or damaged")
@@ -113,7 +115,8 @@ def _decode_damaged(data: bytes, candidates: tuple[str, ...]) -> tuple[str | Non
     """(text with U+FFFD for each bad byte sequence, encoding) for the candidate with
     the fewest bad sequences, if at most 8 or one per 1,000 bytes; else (None, None)."""
     limit = max(8, len(data) // 1000)
-    best, fewest = (None, None), limit + 1
+    best: tuple[str | None, str | None] = (None, None)
+    fewest = limit + 1
     for encoding in candidates:
         text = data.decode(encoding, errors="replace")
         # each bad sequence became one U+FFFD (a U+FFFD printed in the file is in both)
