@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import pandas as pd
 import pandera.pandas as pa
+from pandera.engines import pandas_engine
 import pyarrow
 import pyarrow.compute as pc
 
@@ -286,11 +287,28 @@ def to_pandas(table: pyarrow.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=PANDAS_FROM_ARROW.get, ignore_metadata=True)
 
 
+class _ArrowText(pandas_engine.STRING):
+    """string[pyarrow] for pandera, answering its dtype check once per column. pandera's
+    own (0.35) answers per element when the dtype matches, and its backend then builds
+    and prints an empty failure-case table for every text column of every batch: 60% of
+    the validation time at 100,000 forms. A column of any other dtype fails, as before."""
+
+    def check(self, pandera_dtype, data_container=None) -> bool:  # noqa: ARG002 (whole column)
+        try:
+            return pandas_engine.Engine.dtype(pandera_dtype).type == self.type
+        except TypeError:
+            return False
+
+
+def _pandera_dtype(dtype: str):
+    return _ArrowText("pyarrow") if dtype == "string" else _PANDAS_DTYPES[dtype]
+
+
 @lru_cache(maxsize=None)  # built once per table and process, not once per batch
 def pandera_schema(table: str) -> pa.DataFrameSchema:
     spec = TABLES[table]
     return pa.DataFrameSchema(
-        {c.name: pa.Column(_PANDAS_DTYPES[c.dtype], checks=list(c.checks), nullable=c.nullable)
+        {c.name: pa.Column(_pandera_dtype(c.dtype), checks=list(c.checks), nullable=c.nullable)
          for c in spec["columns"]},
         unique=spec["primary_key"] or None,
         strict=True,

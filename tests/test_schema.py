@@ -26,3 +26,15 @@ def test_every_table_validates_and_blank_cells_stay_null(seed_tables):
         schema.validate(name, frame)
     carry = seed_tables["funds"].query("fund_line == 'carryover'")
     assert carry["initial_budget"].isna().all() and not (carry["initial_budget"] == 0).any()
+
+
+def test_validation_refuses_a_text_column_of_another_dtype(seed_tables):
+    import pandera.errors
+    import pytest
+
+    projects = seed_tables["projects"]
+    schema.validate("projects", projects)
+    for wrong in (projects.assign(project_name=projects["project_name"].astype(object)),
+                  projects.assign(project_name=projects["project_name"].astype("string[python]"))):
+        with pytest.raises((pandera.errors.SchemaError, pandera.errors.SchemaErrors), match="project_name"):
+            schema.validate("projects", wrong)
