@@ -4,9 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup fonts etl report test lab bench docs findings clean
+.PHONY: setup fonts compile etl report test lab bench docs findings clean
 
-setup: $(STAMP) fonts  ## virtualenv, packages, Jupyter kernel "selfeval", CJK font
+setup: $(STAMP) fonts compile  ## virtualenv, packages, Jupyter kernel "selfeval", CJK font, compiled parser
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ fonts:  ## charts need a CJK font: Debian's fonts-noto-cjk
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null; \
 	  rm -rf $${HOME}/.cache/matplotlib; }  # so matplotlib re-scans the fonts
+
+# The parser compiled with mypyc into build/compiled (selfeval/compiled.py): rebuilt when a
+# parser source changed, a no-op otherwise. Without a C compiler it warns and the parser
+# runs as Python (same tables, slower), so this never stops the other targets.
+compile: $(STAMP)  ## compile the parser (mypyc) if its sources changed
+	-@$(PY) -m selfeval.compiled
 
 etl: setup  ## data/raw -> data/processed
 	$(PY) etl.py
@@ -44,5 +50,5 @@ docs: setup  ## regenerate docs/data_dictionary.md from selfeval/schema.py
 	$(PY) -c "from selfeval import schema; open('docs/data_dictionary.md','w',encoding='utf-8').write(schema.data_dictionary_markdown())"
 
 clean:  ## remove build products (keeps data/raw)
-	rm -rf data/processed/* reports/* 
+	rm -rf data/processed/* reports/* build/
 	touch data/processed/.gitkeep reports/.gitkeep

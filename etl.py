@@ -49,7 +49,7 @@ def _print_summary(summary: dict) -> None:
     print(f"{summary['files']} files, {summary['forms']} forms loaded, {summary['forms_rejected']} rejected, "
           f"{summary['funds']} fund lines, {summary['indicators']} indicators; issues: "
           f"{issues['error']} error, {issues['warning']} warning, {issues['repaired']} repaired "
-          f"({state}, {summary['seconds']} s)")
+          f"({state}, {summary['seconds']} s, {summary.get('parser', 'python')} parser)")
 
 
 def main(argv: list[str] | None = None) -> int:

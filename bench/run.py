@@ -30,11 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import generate, verify  # noqa: E402
+from selfeval import pipeline  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "results.csv"
 NOTEBOOKS = ["01_budget_execution", "02_score_inflation", "03_indicator_phrasing"]
-FIELDS = ["timestamp", "machine", "forms", "files", "jobs", "etl_seconds", "etl_cpu_seconds", "etl_steal_seconds",
+FIELDS = ["timestamp", "machine", "forms", "files", "jobs", "parser", "etl_seconds", "etl_cpu_seconds", "etl_steal_seconds",
           "forms_per_second", "peak_rss_mb",
           "incremental_seconds", "load_seconds", "correct", *[f"{n}_seconds" for n in NOTEBOOKS]]
 
@@ -142,7 +143,9 @@ def bench(forms: int, jobs: int, notebooks: bool) -> dict:
     incremental, _, _ = measure(command[:-3] + ["--jobs", str(jobs)])  # cache on, nothing changed
     row = {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": machine(), "forms": forms,
-        "files": len(list(raw.glob("*.txt"))), "jobs": jobs, "etl_seconds": round(seconds, 2),
+        "files": len(list(raw.glob("*.txt"))), "jobs": jobs,
+        "parser": (pipeline.read_manifest(processed) or {}).get("parser", ""),  # compiled or python
+        "etl_seconds": round(seconds, 2),
         "etl_cpu_seconds": round(busy, 1), "etl_steal_seconds": round(stolen, 1),
         "forms_per_second": round(forms / seconds), "peak_rss_mb": round(peak),
         "incremental_seconds": round(incremental, 2), "load_seconds": round(load_seconds(processed, raw), 3),

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
-from selfeval import schema, tables
+from selfeval import compiled, schema, tables
 from selfeval.cells import to_rows
 from selfeval.form import parse_form
 from selfeval.issues import Issue
@@ -109,7 +109,8 @@ def validated_arrow(name: str, rows: list[dict]) -> pa.Table:
 # editing a chart must not make the next ETL run re-parse the corpus).
 ETL_SOURCES = ("pipeline.py", "read.py", "cells.py", "form.py", "numbers.py", "values.py", "scoring.py",
                "checks.py", "schema.py", "tables.py", "issues.py", "vocabulary.py",
-               "vocabulary.yaml", "value_vocabulary.yaml")
+               "vocabulary.yaml", "value_vocabulary.yaml",
+               "__init__.py", "compiled.py")  # which build of the parser runs (same tables, but be safe)
 
 
 def code_fingerprint() -> str:
@@ -397,6 +398,7 @@ def _summary(rows: dict[str, int], files: list[dict], issues: list[Issue], finge
         "funds": rows["funds"],
         "indicators": rows["indicators"],
         "issues": {s: sum(i.severity == s for i in issues) for s in ("error", "warning", "repaired")},
+        "parser": "compiled" if compiled.in_use() else "python",  # same tables; the speed differs
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "seconds": round(time.time() - started, 3),
     }
