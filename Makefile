@@ -25,8 +25,9 @@ fonts:  ## charts need a CJK font: Debian's fonts-noto-cjk
 # The parser compiled with mypyc into build/compiled (selfeval/compiled.py): rebuilt when a
 # parser source changed, a no-op otherwise. Without a C compiler it warns and the parser
 # runs as Python (same tables, slower), so this never stops the other targets.
+# (SELFEVAL_PURE_PYTHON: its own import of selfeval need not load, or warn about, the old build)
 compile: $(STAMP)  ## compile the parser (mypyc) if its sources changed
-	-@$(PY) -m selfeval.compiled
+	-@SELFEVAL_PURE_PYTHON=1 $(PY) -m selfeval.compiled
 
 etl: setup  ## data/raw -> data/processed
 	$(PY) etl.py

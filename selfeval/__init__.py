@@ -29,13 +29,19 @@ def source_stamp() -> dict:
                         for name in COMPILED_MODULES}}
 
 
+def read_stamp(build_dir: Path = BUILD_DIR) -> dict | None:
+    try:
+        return json.loads((build_dir / STAMP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def compiled_status(build_dir: Path = BUILD_DIR) -> str:
     """"current" (built from these sources for this Python), "stale", "absent" or "disabled"."""
     if os.environ.get(PURE_PYTHON_VARIABLE):
         return "disabled"
-    try:
-        stamp = json.loads((build_dir / STAMP_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    stamp = read_stamp(build_dir)
+    if stamp is None:
         return "absent"
     wanted = source_stamp()
     return "current" if {key: stamp.get(key) for key in wanted} == wanted else "stale"

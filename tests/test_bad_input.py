@@ -158,3 +158,14 @@ def test_strict_fails_on_warnings(tmp_path, capsys):
     assert etl.main(["--raw", str(RAW), "--out", str(tmp_path), "--jobs", "1"]) == 0
     assert etl.main(["--raw", str(RAW), "--out", str(tmp_path), "--jobs", "1", "--strict"]) == 1
     assert "--strict" in capsys.readouterr().err
+
+
+def test_binary_test_counts_exactly_the_unicode_control_characters():
+    import unicodedata
+
+    from selfeval import read
+
+    for code in [*range(0x300), 0x2028, 0x3000, 0xFEFF, 0xFFFD]:
+        char = chr(code)
+        control = unicodedata.category(char) == "Cc" and char not in "\t\n\r\f\v"
+        assert bool(read._CONTROL.fullmatch(char)) == control, hex(code)
