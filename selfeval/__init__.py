@@ -16,8 +16,9 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUILD_DIR = PACKAGE_DIR.parent / "build" / "compiled"
-# The parse of a form: most of the ETL's time. They type-check under mypy (mypyc needs it).
-COMPILED_MODULES = ("cells", "form", "numbers", "read")
+# The parse of a form and its re-scoring: most of the ETL's time. They type-check under
+# mypy (mypyc needs it) and take plain values and rows (pandas objects stay outside).
+COMPILED_MODULES = ("cells", "form", "numbers", "read", "values", "scoring", "checks")
 PURE_PYTHON_VARIABLE = "SELFEVAL_PURE_PYTHON"
 STAMP_FILE = "stamp.json"  # in BUILD_DIR: what the build was made from (source_stamp)
 

@@ -15,6 +15,7 @@ and indicators and builds the checks table.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -149,14 +150,16 @@ def indicator_checks(r: dict) -> list[dict]:
     out = []
     at = dict(form_id=r["form_id"], indicator_order=r["indicator_order"], line=r.get("line"))
     name = r.get("indicator_name") or ""
-    weight, score = r.get("weight"), r.get("score")
+    weight: Any = r.get("weight")  # numbers, or None (tested before use)
+    score: Any = r.get("score")
     scored = _has(weight) and _has(score)
     target_raw, actual_raw = r.get("target_raw"), r.get("actual_raw")
     if scored and score > weight + TOLERANCE_POINTS:
         out.append(_row("score_above_weight", expected=weight, printed=score,
                         message=f"{name}: score {score:g} above weight {weight:g}", **at))
     verifiable, met = bool(r.get("verifiable")), r.get("met")
-    t, a = r.get("compared_target"), r.get("compared_actual")
+    t: Any = r.get("compared_target")
+    a: Any = r.get("compared_actual")
     if verifiable and met is False and scored and score >= weight - TOLERANCE_POINTS:
         out.append(_row("full_score_missed_target", expected=r.get("rule_score"), printed=score,
                         message=f"{name}: target {target_raw!s}, actual {actual_raw!s} ({r['direction']} is better) "

@@ -46,7 +46,6 @@ def build(build_dir: Path = BUILD_DIR, force: bool = False) -> str:
         package.mkdir()
         for source in PACKAGE_DIR.glob("*.py"):
             shutil.copy(source, package / source.name)
-        (package / "__init__.py").write_text("", encoding="utf-8")  # no activation while compiling
         command = [sys.executable, "-m", "mypyc", "--ignore-missing-imports",
                    *[f"selfeval/{name}.py" for name in COMPILED_MODULES]]
         done = subprocess.run(command, cwd=tmp, capture_output=True, text=True)

@@ -32,6 +32,7 @@ Scores are rounded to 2 decimals, half up, as printed on the forms.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -103,7 +104,7 @@ def is_missing(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
-def round2(value: float | None) -> float | None:
+def round2(value) -> float | None:
     """Round half up to 2 decimals (7.725 -> 7.73), as a spreadsheet would."""
     if is_missing(value):
         return None
@@ -179,7 +180,7 @@ def indicator_rule_score(weight: float, direction: str, met: bool, target: float
     An exact (=) target missed from below scores as higher-is-better, from above as
     lower-is-better (B/A or A/B, whichever is below 1)."""
     if met:
-        return round2(weight)
+        return _round2(float(weight))
     if direction == "exact":
         direction = "higher" if actual < target else "lower"
     if direction == "higher":
@@ -188,7 +189,7 @@ def indicator_rule_score(weight: float, direction: str, met: bool, target: float
         factor = target / actual if actual > 0 else 0.0
     else:  # "linear": the finance-software variant
         factor = 1 - (actual - target) / target if target > 0 and actual < 2 * target else 0.0
-    return round2(weight * min(max(factor, 0.0), 1.0))
+    return _round2(float(weight * min(max(factor, 0.0), 1.0)))
 
 
 def unverifiable_reason(target: ParsedValue, actual: ParsedValue, target_raw, actual_raw) -> str | None:
@@ -208,7 +209,7 @@ def unverifiable_reason(target: ParsedValue, actual: ParsedValue, target_raw, ac
         return UNITS_NOT_COMPARABLE
     if actual.comparator is not None:  # "≥15个" printed as what was achieved is a bound, not a value
         return REPEATS_TARGET if same_text(target_raw, actual_raw) else ACTUAL_IS_BOUND
-    if target.number < 0 or actual.number < 0:
+    if (target.number is not None and target.number < 0) or (actual.number is not None and actual.number < 0):
         return NEGATIVE
     return None
 
@@ -278,9 +279,10 @@ def score_indicators(indicators: pd.DataFrame, rule: Rule = BEIJING) -> pd.DataF
     if not len(out):
         return out
     get = lambda col: out[col] if col in out else pd.Series([None] * len(out), index=out.index)  # noqa: E731
-    derived = [assess(*args, rule=rule) for args in zip(get("target_raw"), get("actual_raw"), get("level1"),
-                                                         get("level2"), get("weight"), get("score"))]
-    derived = pd.DataFrame(derived, index=out.index)
+    # six columns for the six positional parameters (mypy cannot count a zip's)
+    columns = zip(get("target_raw"), get("actual_raw"), get("level1"), get("level2"), get("weight"), get("score"))
+    rows = [assess(*args, rule=rule) for args in columns]  # type: ignore[misc]
+    derived = pd.DataFrame(rows, index=out.index)
     for column in derived.columns:
         out[column] = derived[column]
     return out
@@ -342,7 +344,7 @@ def sums_by_form(indicators: list[dict]) -> dict[str, dict]:
             form = sums[row["form_id"]] = dict(NO_INDICATORS)
         form["n"] += 1
         for column in ("weight", "score", "rule_score"):
-            value = row.get(column)
+            value: Any = row.get(column)
             if is_missing(value):
                 form[f"{column}_missing"] = True
             else:
@@ -378,7 +380,7 @@ def project_scores(p: dict, ind: dict, rule: Rule = BEIJING) -> dict:
     budget_rule = budget_rule_score(rate, weight)
     rule_total = None if budget_rule is None or ind["rule_score_missing"] \
         else round2(budget_rule + ind["rule_score"])
-    self_total = p.get("total_score")
+    self_total: Any = p.get("total_score")
     if is_missing(self_total):  # no printed total: the printed parts, when all are there
         parts_missing = is_missing(p.get("budget_score")) or ind["score_missing"]
         self_total = None if parts_missing else round2(p["budget_score"] + ind["score"])

@@ -14,9 +14,10 @@ import math
 import re
 from functools import lru_cache
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
+
+from selfeval import PACKAGE_DIR
 
 KINDS = ("quantitative", "rating", "rating_scale", "qualitative", "compound", "empty", "text")
 COMPARATORS = (">=", ">", "=", "<=", "<")
@@ -65,7 +66,8 @@ def normalise(text: str) -> str:
 # --- vocabulary, loaded once -----------------------------------------------------
 
 def _load() -> dict:
-    with open(Path(__file__).with_name("value_vocabulary.yaml"), encoding="utf-8") as handle:
+    # from the package's folder, not __file__'s: the compiled module lives in build/compiled
+    with open(PACKAGE_DIR / "value_vocabulary.yaml", encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
 
