@@ -39,9 +39,12 @@ class Row:
         return isinstance(other, Row) and (self.line, self.cells) == (other.line, other.cells)
 
 
-def detect_layout(lines: list[tuple[int, str]]) -> str:
-    """Tab-separated rows have several cells on a line; Word exports have one."""
-    texts = [text for text in map(str.strip, map(itemgetter(1), lines)) if text]  # map(): C loops, every line
+def detect_layout(lines: list[tuple[int, str]], stripped: list[str] | None = None) -> str:
+    """Tab-separated rows have several cells on a line; Word exports have one.
+    stripped: the lines with their outer white space removed, when the caller has them."""
+    if stripped is None:
+        stripped = list(map(str.strip, map(itemgetter(1), lines)))  # map(): C loops, every line
+    texts = [text for text in stripped if text]
     if not texts:
         return TAB_ROWS
     # two non-empty cells <=> a tab is left once the line's outer white space is stripped
@@ -53,26 +56,28 @@ _HAS_TAB = methodcaller("__contains__", "\t")
 
 
 def to_rows(lines: list[tuple[int, str]], layout: str | None = None) -> tuple[str, list[Row]]:
-    layout = layout or detect_layout(lines)
-    rows = _cell_per_line(lines) if layout == CELL_PER_LINE else _tab_rows(lines)
+    # every line stripped once, for the layout test and for the cells (the parse's commonest call)
+    stripped = list(map(str.strip, map(itemgetter(1), lines)))
+    layout = layout or detect_layout(lines, stripped)
+    rows = _cell_per_line(lines, stripped) if layout == CELL_PER_LINE else _tab_rows(lines, stripped)
     return layout, rows
 
 
-def _tab_rows(lines: list[tuple[int, str]]) -> list[Row]:
+def _tab_rows(lines: list[tuple[int, str]], stripped: list[str]) -> list[Row]:
     rows = []
-    for number, line in lines:
-        if not line.strip():
+    for (number, line), text in zip(lines, stripped):
+        if not text:
             continue  # blank lines separate forms and pages, never cells
         rows.append(Row(number, [cell.strip() for cell in line.split("\t")]))
     return rows
 
 
-def _cell_per_line(lines: list[tuple[int, str]]) -> list[Row]:
+def _cell_per_line(lines: list[tuple[int, str]], stripped: list[str]) -> list[Row]:
     rows: list[Row] = []
     first: int | None = None  # line number of the row being read
     cells: list[str] = []
-    for number, line in lines:
-        if not line or (line.isspace() and "\t" not in line):
+    for (number, line), text in zip(lines, stripped):
+        if not text and "\t" not in line:
             if first is not None:  # a blank line ends the row
                 rows.append(Row(first, cells))
             first, cells = None, []
@@ -80,11 +85,11 @@ def _cell_per_line(lines: list[tuple[int, str]]) -> list[Row]:
         if line[0] == "\t" or first is None:
             if first is None:
                 first = number
-            cells.append(line.strip())  # white space includes the leading tab
+            cells.append(text)  # white space includes the leading tab
         else:
             # wrapped text of the previous cell; CJK text joins without a space
             joiner = " " if cells[-1][-1:].isascii() and line[:1].isascii() else ""
-            cells[-1] = (cells[-1] + joiner + line.strip()).strip()
+            cells[-1] = (cells[-1] + joiner + text).strip()
     if first is not None:
         rows.append(Row(first, cells))
     return rows

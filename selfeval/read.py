@@ -145,18 +145,15 @@ def is_title(line: str) -> bool:
 
 def split_forms(text: str, source_file: str, encoding: str = "utf-8") -> tuple[list[Chunk], list[Issue]]:
     """Cut a file's text at its title lines. Text before the first title is reported."""
-    chunks: list[Chunk] = []
     issues: list[Issue] = []
-    preamble: list[tuple[int, str]] = []
-    current: list[tuple[int, str]] | None = None  # the lines of the form being read
-    for number, line in enumerate(text.split("\n"), start=1):
-        if "自评表" in line and is_title(line):
-            chunks.append(Chunk(source_file, len(chunks) + 1, number, [], line.strip(), encoding))
-            current = chunks[-1].lines
-        elif current is not None:
-            current.append((number, line))
-        elif line.strip():
-            preamble.append((number, line))
+    lines = text.split("\n")
+    titles = [i for i, line in enumerate(lines) if "自评表" in line and is_title(line)]  # cheap test first
+    ends = [*titles[1:], len(lines)]
+    # (line number, text) pairs built by zip(), not one by one: every line of every form
+    chunks = [Chunk(source_file, ordinal, start + 1, list(zip(range(start + 2, end + 1), lines[start + 1:end])),
+                    lines[start].strip(), encoding)
+              for ordinal, (start, end) in enumerate(zip(titles, ends), start=1)]
+    preamble = [(i + 1, line) for i, line in enumerate(lines[:titles[0] if titles else len(lines)]) if line.strip()]
     if not chunks:
         issues.append(Issue(source_file, None, 1, "file", text[:80],
                             f"no self-evaluation form found in {source_file} "
