@@ -18,7 +18,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 BUILD_DIR = PACKAGE_DIR.parent / "build" / "compiled"
 # The parse of a form and its re-scoring: most of the ETL's time. They type-check under
 # mypy (mypyc needs it) and take plain values and rows (pandas objects stay outside).
-COMPILED_MODULES = ("cells", "form", "numbers", "read", "values", "scoring", "checks")
+COMPILED_MODULES = ("cells", "form", "numbers", "read", "vocabulary", "values", "scoring", "checks")
 PURE_PYTHON_VARIABLE = "SELFEVAL_PURE_PYTHON"
 STAMP_FILE = "stamp.json"  # in BUILD_DIR: what the build was made from (source_stamp)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from pathlib import Path
-
 import yaml
+
+from selfeval import PACKAGE_DIR
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -21,7 +21,8 @@ def norm_label(text: str | None) -> str:
 
 
 def _load() -> dict:
-    with open(Path(__file__).with_name("vocabulary.yaml"), encoding="utf-8") as handle:
+    # from the package's folder, not __file__'s: the compiled module lives in build/compiled
+    with open(PACKAGE_DIR / "vocabulary.yaml", encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
 
