@@ -248,8 +248,8 @@ def run_checks(projects: pd.DataFrame, indicators: pd.DataFrame, funds: list[dic
 
 def derive(rows: dict[str, list[dict]], rule: Rule = BEIJING) -> dict[str, list[dict]]:
     """The pipeline's rows (dicts, missing values as None) with the re-scored columns
-    added to projects and indicators, and the checks table's rows; other tables passed
-    through. Plain Python over rows: a batch of 3,000 forms paid more for building
+    added to projects and indicators (in place: the rows are the pipeline's own), and the
+    checks table's rows; other tables passed through. Plain Python over rows: a batch of 3,000 forms paid more for building
     DataFrames and converting them back than for the scoring itself."""
     indicators = scoring.score_indicator_rows(rows.get("indicators", []), rule)
     sums = scoring.sums_by_form(indicators)

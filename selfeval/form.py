@@ -144,7 +144,7 @@ def _parse_funds(form: Form, rows: list[Row]) -> None:
                            f"{row.cells[label_at]} printed twice with different values (lines {earlier['line']} "
                            f"and {row.line}); cannot tell which is right", "error")
             continue
-        fund = {"fund_line": line, "fund_label": row.cells[label_at], "line": row.line}
+        fund = {"form_id": form.chunk.form_id, "fund_line": line, "fund_label": row.cells[label_at], "line": row.line}
         for column, raw_column, printed in zip(FUND_COLUMN_ORDER, _FUND_RAW_COLUMNS, values):
             fund[raw_column] = printed or None  # an empty cell is null, never ""
             fund[column] = None if not printed or vocab.is_empty(printed) else form.number(printed, row.line, column)
@@ -311,6 +311,7 @@ def _indicator_values(form: Form, row: Row, raw_cells: list[str], keys: list[str
         if match:
             prefix, name = re.sub(r"\s", "", match.group(1)), name[match.end():]
     return {
+        "form_id": form.chunk.form_id,
         "indicator_prefix": prefix,
         "indicator_name": name,
         "target_raw": None if vocab.is_empty(target) else target,

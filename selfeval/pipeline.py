@@ -161,8 +161,8 @@ def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
             continue
         result.file_row["forms_loaded"] += 1
         result.projects.append(tables.project_row(form, source))
-        result.funds += [{"form_id": chunk.form_id, **fund} for fund in form.funds]
-        result.indicators += [{"form_id": chunk.form_id, **ind} for ind in form.indicators]
+        result.funds += form.funds  # rows carry their form_id (form.py)
+        result.indicators += form.indicators
     loaded, rejected = result.file_row["forms_loaded"], result.file_row["forms_rejected"]
     result.file_row["status"] = "ok" if not rejected and loaded else ("partial" if loaded else "failed")
     result.issues += source_issues(name, sha, source)
