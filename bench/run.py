@@ -4,7 +4,7 @@
 
 For each size: the corpus (the seed files for 70; bench.generate otherwise) goes
 through `python etl.py --no-cache` in a child process while this process samples
-the RSS of the whole process tree every 20 ms. Then: the same run again on the
+the peak memory of the whole process tree every 250 ms. Then: the same run again on the
 unchanged corpus (incremental), `etl.load()` in a fresh process, and every
 notebook through papermill on the resulting tables. Results are appended to
 bench/results.csv (with the machine they came from) and drawn in bench/scaling.png.
@@ -158,10 +158,13 @@ def bench(forms: int, jobs: int, notebooks: bool) -> dict:
 
 def latest_rows() -> list[dict]:
     """For each corpus size, the newest value of every column of bench/results.csv
-    (a --no-notebooks run keeps the earlier notebook timings), smallest size first."""
+    (a --no-notebooks run keeps the earlier notebook timings), smallest size first. Runs
+    with the pure-Python parser (SELFEVAL_PURE_PYTHON=1, for comparison) are left out."""
     latest: dict[int, dict] = {}
     with open(RESULTS, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
+            if row.get("parser") == "python":
+                continue
             latest.setdefault(int(row["forms"]), {}).update({k: v for k, v in row.items() if v not in ("", None)})
     return [latest[size] for size in sorted(latest)]
 
