@@ -2,9 +2,10 @@
 
     python -m selfeval.compiled [--force]     (run by `make setup`, `make test`, `make etl`)
 
-The parser (selfeval.COMPILED_MODULES) is plain, type-annotated Python. mypyc compiles the same source
-files to C extensions, which read the forms 1.4-1.8x faster (issue 5: 100,000 forms
-through the ETL in under a minute on two cores). They are built into build/compiled/,
+The parser and the re-scoring (selfeval.COMPILED_MODULES) are plain, type-annotated Python.
+mypyc compiles the same source files to C extensions, with which the ETL of 100,000 forms
+needs 87-110 s of CPU instead of 135 s (issue 5: under a minute on two cores; README,
+Benchmarks). They are built into build/compiled/,
 outside the package, with a stamp holding the sha256 of every source they were built
 from. On import, selfeval puts build/compiled/selfeval/ ahead of the package's own
 folder only when the stamp matches the sources as they are now and the running
@@ -23,7 +24,6 @@ import tempfile
 from pathlib import Path
 
 from selfeval import BUILD_DIR, COMPILED_MODULES, PACKAGE_DIR, STAMP_FILE, read_stamp, source_stamp
-
 
 
 def in_use() -> bool:
