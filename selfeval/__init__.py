@@ -37,6 +37,11 @@ def read_stamp(build_dir: Path = BUILD_DIR) -> dict | None:
         return None
 
 
+def built_from_current_sources(stamp: dict) -> bool:
+    wanted = source_stamp()
+    return {key: stamp.get(key) for key in wanted} == wanted
+
+
 def compiled_status(build_dir: Path = BUILD_DIR) -> str:
     """"current" (built from these sources for this Python), "stale", "absent" or "disabled"."""
     if os.environ.get(PURE_PYTHON_VARIABLE):
@@ -44,8 +49,7 @@ def compiled_status(build_dir: Path = BUILD_DIR) -> str:
     stamp = read_stamp(build_dir)
     if stamp is None:
         return "absent"
-    wanted = source_stamp()
-    return "current" if {key: stamp.get(key) for key in wanted} == wanted else "stale"
+    return "current" if built_from_current_sources(stamp) else "stale"
 
 
 def _use_compiled(package_path: list[str], build_dir: Path = BUILD_DIR) -> None:

@@ -23,7 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from selfeval import BUILD_DIR, COMPILED_MODULES, PACKAGE_DIR, STAMP_FILE, read_stamp, source_stamp
+from selfeval import (BUILD_DIR, COMPILED_MODULES, PACKAGE_DIR, STAMP_FILE, built_from_current_sources, read_stamp,
+                      source_stamp)
 
 
 def in_use() -> bool:
@@ -34,8 +35,7 @@ def in_use() -> bool:
 
 def build(build_dir: Path = BUILD_DIR, force: bool = False) -> str:
     """Compile COMPILED_MODULES into build_dir unless already current. Returns what happened."""
-    built = read_stamp(build_dir) or {}
-    if not force and {key: built.get(key) for key in source_stamp()} == source_stamp():
+    if not force and built_from_current_sources(read_stamp(build_dir) or {}):
         return f"compiled parser up to date ({build_dir})"
     # taken before the sources are copied: one edited during the build leaves the stamp stale
     stamp = {**source_stamp(), "mypy": _mypy_version()}

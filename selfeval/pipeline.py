@@ -28,13 +28,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
-from selfeval import compiled, schema, tables
+from selfeval import PACKAGE_DIR, compiled, schema, tables
 from selfeval.cells import to_rows
 from selfeval.form import parse_form
 from selfeval.issues import Issue
 from selfeval.read import decode, split_forms
-
-PACKAGE_DIR = Path(__file__).parent
 
 
 class EtlError(Exception):
