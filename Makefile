@@ -2,13 +2,14 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+SELFEVAL := $(VENV)/bin/selfeval
 STAMP  := $(VENV)/.installed
 
 .PHONY: setup fonts compile etl report test lab bench docs findings clean
 
 setup: $(STAMP) fonts compile  ## virtualenv, packages, Jupyter kernel "selfeval", CJK font, compiled parser
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -22,18 +23,17 @@ fonts:  ## charts need a CJK font: Debian's fonts-noto-cjk
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null; \
 	  rm -rf $${HOME}/.cache/matplotlib; }  # so matplotlib re-scans the fonts
 
-# The parser compiled with mypyc into build/compiled (selfeval/compiled.py): rebuilt when a
-# parser source changed, a no-op otherwise. Without a C compiler it warns and the parser
-# runs as Python (same tables, slower), so this never stops the other targets.
-# (SELFEVAL_PURE_PYTHON: its own import of selfeval need not load, or warn about, the old build)
+# The ETL's hot sub-packages compiled with mypyc beside their sources (selfeval/compiled.py):
+# rebuilt when a source changed, a no-op otherwise. Without a C compiler it warns and the
+# package runs as Python (same tables, slower), so this never stops the other targets.
 compile: $(STAMP)  ## compile the parser (mypyc) if its sources changed
-	-@SELFEVAL_PURE_PYTHON=1 $(PY) -m selfeval.compiled
+	-@$(SELFEVAL) compile
 
 etl: setup  ## data/raw -> data/processed
-	$(PY) etl.py
+	$(SELFEVAL) etl
 
 report: etl  ## every notebook x parameter set -> reports/html, reports/index.html
-	$(PY) -m selfeval.reports
+	$(SELFEVAL) report
 
 test: setup  ## the test suite
 	$(PY) -m pytest -q
@@ -45,11 +45,12 @@ bench: setup  ## ETL and report timings from 70 to 100,000 forms -> bench/result
 	$(PY) -m bench.run
 
 findings: etl  ## the "what the seed data shows" list quoted in the README
-	$(PY) -m selfeval.findings --update-readme
+	$(SELFEVAL) findings --update-readme
 
-docs: setup  ## regenerate docs/data_dictionary.md from selfeval/schema.py
-	$(PY) -c "from selfeval import schema; open('docs/data_dictionary.md','w',encoding='utf-8').write(schema.data_dictionary_markdown())"
+docs: setup  ## regenerate docs/data_dictionary.md from selfeval/schema/fields.py
+	$(SELFEVAL) docs
 
 clean:  ## remove build products (keeps data/raw)
 	rm -rf data/processed/* reports/* build/
+	find selfeval -name '*.so' -delete; rm -f selfeval/.compiled.json
 	touch data/processed/.gitkeep reports/.gitkeep

@@ -1,90 +1,18 @@
 """selfeval's ETL: every 项目支出绩效自评表 in data/raw/ -> tidy tables in data/processed/.
 
 Command line:  python etl.py [--raw DIR] [--out DIR] [--jobs N] [--strict] [--no-cache]
+               (the same as `selfeval etl`)
 In a notebook: import etl; tables = etl.load()   # rebuilds first when a raw file changed
 
-Exit status: 0 when every form was read; 1 when a form or file could not be read
-(the other forms are still written; see parse_issues); 2 when the outputs could
-not be written (locked, read-only or full folder); with --strict, 1 on any warning.
+A thin entry over the installed package (selfeval.run.command), kept at the top because
+that is where users look for it.
 """
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-from pathlib import Path
 
-import pandas as pd
-
-ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
-
-from selfeval import pipeline  # noqa: E402
-
-RAW_DIR = ROOT / "data" / "raw"
-PROCESSED_DIR = ROOT / "data" / "processed"
-
-
-def build(raw_dir: Path = RAW_DIR, out_dir: Path = PROCESSED_DIR, jobs: int = 1, progress: bool = False,
-          use_cache: bool = True) -> dict:
-    """Rebuild the tables (reusing them when nothing changed) and return the run summary."""
-    return pipeline.run(Path(raw_dir), Path(out_dir), jobs=jobs, progress=progress, use_cache=use_cache)
-
-
-def load(processed_dir: Path = PROCESSED_DIR, raw_dir: Path = RAW_DIR, rebuild: bool = True) -> dict[str, pd.DataFrame]:
-    """The tables as DataFrames: projects, funds, indicators, files, parse_issues (and checks).
-
-    With rebuild=True (the default) the ETL runs first when the raw files or the
-    parser changed since the tables were written; otherwise they are read as they are.
-    """
-    processed_dir, raw_dir = Path(processed_dir), Path(raw_dir)
-    if rebuild and raw_dir.exists():
-        build(raw_dir, processed_dir)
-    return pipeline.read_tables(processed_dir)
-
-
-def _print_summary(summary: dict) -> None:
-    issues = summary["issues"]
-    state = "unchanged, previous tables reused" if summary.get("reused") else "tables written"
-    print(f"{summary['files']} files, {summary['forms']} forms loaded, {summary['forms_rejected']} rejected, "
-          f"{summary['funds']} fund lines, {summary['indicators']} indicators; issues: "
-          f"{issues['error']} error, {issues['warning']} warning, {issues['repaired']} repaired "
-          f"({state}, {summary['seconds']} s, {summary.get('parser', 'python')} parser)")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--raw", type=Path, default=RAW_DIR, help="folder of raw *.txt files (default data/raw)")
-    parser.add_argument("--out", type=Path, default=PROCESSED_DIR, help="output folder (default data/processed)")
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="parallel parser processes")
-    parser.add_argument("--strict", action="store_true", help="exit 1 on any warning, not only on errors")
-    parser.add_argument("--no-cache", action="store_true", help="re-parse every file and rebuild the tables")
-    args = parser.parse_args(argv)
-    if not args.raw.is_dir():
-        print(f"error: raw folder {args.raw} does not exist", file=sys.stderr)
-        return 2
-    try:
-        summary = build(args.raw, args.out, jobs=args.jobs, progress=sys.stderr.isatty(), use_cache=not args.no_cache)
-    except pipeline.EtlError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    _print_summary(summary)
-    if summary["issues"]["error"]:
-        # From the memory-mapped Arrow copy, not the Parquet file: pd.read_parquet starts
-        # Arrow's I/O threads, and one still alive at interpreter exit can abort the process
-        # ("terminate called without an active exception", exit -6 instead of 1; seen in a
-        # fresh-clone test run under load; apache/arrow#34314).
-        issues = pipeline.read_table(args.out / "parse_issues.parquet")
-        for row in issues[issues["severity"] == "error"].itertuples():
-            where = f"{row.source_file}:{row.line}" if pd.notna(row.line) else row.source_file
-            form = f" [{row.form_id}]" if pd.notna(row.form_id) else ""
-            print(f"error: {where}{form}: {row.message}", file=sys.stderr)
-        return 1
-    if args.strict and summary["issues"]["warning"]:
-        print(f"error: --strict and {summary['issues']['warning']} warning(s); see parse_issues", file=sys.stderr)
-        return 1
-    return 0
-
+from selfeval.paths import PROCESSED_DIR, RAW_DIR  # noqa: F401  (etl.RAW_DIR, etl.PROCESSED_DIR)
+from selfeval.run.command import build, load, main  # noqa: F401
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python etl.py"))

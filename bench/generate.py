@@ -19,10 +19,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from selfeval import pipeline  # noqa: E402
-from selfeval.vocabulary import VOCAB  # noqa: E402
+from selfeval.run import pipeline
+from selfeval.vocab.labels import VOCAB
 
 FORMS_PER_FILE = 50
 EXPECTED_COLUMNS = ["form_id", "source_file", "project_name", "department", "district", "year",

@@ -27,10 +27,9 @@ import psutil
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from bench import generate, verify  # noqa: E402
-from selfeval import pipeline  # noqa: E402
+from bench import generate, verify
+from selfeval.run import pipeline
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "results.csv"
@@ -116,7 +115,7 @@ def load_seconds(processed: Path, raw: Path) -> float:
 
 
 def notebook_seconds(processed: Path) -> dict[str, float]:
-    from selfeval import reports
+    from selfeval.reports import runner as reports
 
     with tempfile.TemporaryDirectory() as tmp:
         config = {"kernel": "selfeval", "timeout_seconds": 1800, "processed_dir": str(processed),
@@ -170,7 +169,7 @@ def latest_rows() -> list[dict]:
 
 
 def chart(rows: list[dict]) -> Path:
-    from selfeval import charts
+    from selfeval.analysis import charts
     import matplotlib.pyplot as plt
 
     charts.use_style()

@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from selfeval import notebook, pipeline  # noqa: E402
+from selfeval.run import pipeline
+from selfeval.analysis import notebook
 
 
 @pytest.fixture(scope="session")

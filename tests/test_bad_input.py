@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import etl
-from selfeval import pipeline, tables
+from selfeval.run import pipeline
+from selfeval.store import outputs as tables
 
 RAW = etl.RAW_DIR
 SEEDS = sorted(RAW.glob("*.txt"))
@@ -163,7 +164,7 @@ def test_strict_fails_on_warnings(tmp_path, capsys):
 def test_binary_test_counts_exactly_the_unicode_control_characters():
     import unicodedata
 
-    from selfeval import read
+    from selfeval.extract import read
 
     for code in [*range(0x300), 0x2028, 0x3000, 0xFEFF, 0xFFFD]:
         char = chr(code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bench import generate, verify
-from selfeval import pipeline
+from selfeval.run import pipeline
 
 
 def test_generator_is_deterministic(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests for selfeval.charts: CJK text renders, files are complete and stable."""
+"""Tests for selfeval.analysis.charts: CJK text renders, files are complete and stable."""
 
 import os
 import warnings
@@ -7,10 +7,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: tests must not need a display
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from selfeval import charts  # noqa: E402
+from selfeval.analysis import charts
 
 DEPARTMENTS = ["北京市朝阳区城市管理监督指挥中心", "丰台区城市管理指挥中心", "北京市朝阳区人民政府小关街道办事处"]
 

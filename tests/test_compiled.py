@@ -16,7 +16,8 @@ import pytest
 import etl
 import selfeval
 from bench import generate
-from selfeval import compiled, pipeline
+from selfeval import compiled
+from selfeval.run import pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,6 +94,6 @@ def test_the_source_modules_stay_importable_as_python():
     package = Path(selfeval.__file__).parent
     assert not [p.name for p in package.iterdir() if p.suffix in (".so", ".pyd", ".c")]
     env = {**os.environ, selfeval.PURE_PYTHON_VARIABLE: "1"}
-    shown = subprocess.run([sys.executable, "-c", "import selfeval.form as f; print(f.__file__)"], cwd=ROOT,
+    shown = subprocess.run([sys.executable, "-c", "import selfeval.parse.form as f; print(f.__file__)"], cwd=ROOT,
                            env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert shown == str(package / "form.py")

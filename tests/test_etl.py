@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import etl
-from selfeval import pipeline
+from selfeval.run import pipeline
 
 F000 = "000_cbaa33e73a3cfdfd"
 F002 = "002_fd002be877c499a2"
@@ -314,7 +314,7 @@ def test_arrow_copy_and_parquet_hold_the_same_tables(tmp_path):
     """etl.load() reads the memory-mapped Arrow IPC copy; Parquet is what users share."""
     import pyarrow.parquet as pq
 
-    from selfeval import schema
+    from selfeval.schema import fields as schema
 
     pipeline.run(etl.RAW_DIR, tmp_path)
     loaded = pipeline.read_tables(tmp_path)

@@ -1,7 +1,7 @@
 """Budget execution figures against values read from the raw forms."""
 import pytest
 
-from selfeval import execution
+from selfeval.analysis import execution
 
 F002 = "002_fd002be877c499a2"
 

@@ -22,7 +22,8 @@ from filelock import FileLock
 
 import etl
 from bench import generate
-from selfeval import pipeline, tables
+from selfeval.run import pipeline
+from selfeval.store import outputs as tables
 
 ETL = [sys.executable, str(etl.ROOT / "etl.py")]
 SEED_RAW = etl.RAW_DIR

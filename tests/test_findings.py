@@ -1,4 +1,4 @@
-"""`python -m selfeval.findings` runs on freshly written tables, and every number it prints
+"""`python -m selfeval.analysis.findings` runs on freshly written tables, and every number it prints
 equals one computed here directly from the tables' printed columns (not from findings.py)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import etl
-from selfeval import pipeline
+from selfeval.run import pipeline
 
 ROOT = etl.ROOT
 XIAOGUAN = "北京市朝阳区人民政府小关街道办事处"
@@ -20,7 +20,7 @@ XIAOGUAN = "北京市朝阳区人民政府小关街道办事处"
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("processed")
     pipeline.run(etl.RAW_DIR, out, use_cache=False)
-    result = subprocess.run([sys.executable, "-m", "selfeval.findings", "--processed", str(out)],
+    result = subprocess.run([sys.executable, "-m", "selfeval.analysis.findings", "--processed", str(out)],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     tables = {name: pd.read_parquet(out / f"{name}.parquet") for name in ("projects", "indicators")}
     return result, tables
@@ -33,7 +33,7 @@ def test_runs(written):
 
 
 def test_missing_tables_exit_2(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "selfeval.findings", "--processed", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "selfeval.analysis.findings", "--processed", str(tmp_path)],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "run etl.py first" in result.stderr
 
@@ -90,10 +90,10 @@ def test_readme_quotes_the_command_output(tmp_path):
     import sys
 
     import etl
-    from selfeval import pipeline as _pipeline
+    from selfeval.run import pipeline as _pipeline
 
     _pipeline.run(etl.RAW_DIR, tmp_path, use_cache=False)
-    out = subprocess.run([sys.executable, "-m", "selfeval.findings", "--processed", str(tmp_path)],
+    out = subprocess.run([sys.executable, "-m", "selfeval.analysis.findings", "--processed", str(tmp_path)],
                          capture_output=True, text=True, cwd=etl.ROOT, check=True).stdout
     readme = (etl.ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- findings:start -->")[1].split("<!-- findings:end -->")[0]

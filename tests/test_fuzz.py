@@ -29,9 +29,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import etl
-from selfeval import pipeline, schema
-from selfeval.checks import derive
-from selfeval.read import is_title
+from selfeval.run import pipeline
+from selfeval.schema import fields as schema
+from selfeval.score.checks import derive
+from selfeval.extract.read import is_title
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 # In the suite: the same examples every run, nothing saved. FUZZ_RANDOM=1: new examples,

@@ -20,7 +20,9 @@ import pytest
 import yaml
 
 import etl
-from selfeval import pipeline, reports, tables
+from selfeval.run import pipeline
+from selfeval.reports import runner as reports
+from selfeval.store import outputs as tables
 
 FILE = "002_fd002be877c499a2.txt"
 # form ordinal in 002 -> (printed name, hostile name); all four are under 90% executed

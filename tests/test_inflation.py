@@ -1,7 +1,8 @@
 """Inflation aggregates on the seed forms."""
 import pytest
 
-from selfeval import checks, inflation
+from selfeval.score import checks
+from selfeval.analysis import inflation
 
 
 def test_score_distribution(unit_tables):

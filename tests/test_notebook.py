@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from selfeval import notebook
+from selfeval.analysis import notebook
 
 
 def test_unit_name_strips_budget_codes(unit_tables):
@@ -72,7 +72,7 @@ def test_control_characters_are_stripped_only_where_there_are_some():
 
 def test_load_reads_only_the_tables_asked_for(tmp_path):
     import etl
-    from selfeval import pipeline
+    from selfeval.run import pipeline
 
     pipeline.run(etl.RAW_DIR, tmp_path, use_cache=False)
     tables = notebook.load(tmp_path, ["indicators"])
@@ -108,7 +108,7 @@ def test_with_unit_is_the_left_merge(tmp_path):
     import etl
     import pandas as pd
 
-    from selfeval import pipeline
+    from selfeval.run import pipeline
 
     pipeline.run(etl.RAW_DIR, tmp_path, use_cache=False)
     tables = notebook.load(tmp_path, ["indicators"])

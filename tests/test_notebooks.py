@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 import etl
-from selfeval import pipeline, reports
+from selfeval.run import pipeline
+from selfeval.reports import runner as reports
 
 SETS = [("all", {}), ("chaoyang", {"district": "朝阳区"}), ("fengtai", {"district": "丰台区"})]
 NOTEBOOKS = ["00_explore", "01_budget_execution", "02_score_inflation", "03_indicator_phrasing"]

@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from selfeval import phrasing
+from selfeval.analysis import phrasing
 
 
 def test_similarity_is_character_level():

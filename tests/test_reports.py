@@ -1,4 +1,4 @@
-"""Tests for selfeval.reports.
+"""Tests for selfeval.reports.runner.
 
 The end-to-end tests are real papermill runs of the tiny notebooks in
 tests/fixtures/notebooks/ on ipykernel's "python3" kernel, against a
@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from selfeval import reports
+from selfeval.reports import runner as reports
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 XSS = "<script>alert(1)</script>"

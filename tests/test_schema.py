@@ -2,7 +2,8 @@
 import json
 
 import etl
-from selfeval import pipeline, schema
+from selfeval.run import pipeline
+from selfeval.schema import fields as schema
 
 
 def test_docs_data_dictionary_is_generated_from_the_schema():

@@ -1,4 +1,4 @@
-"""Tests for selfeval.values: target/actual cells of the 绩效指标 block.
+"""Tests for selfeval.score.values: target/actual cells of the 绩效指标 block.
 
 The examples are real cells from the seed forms in shared/raw (000 = Chaoyang 2021,
 002 = Fengtai 2024, 003 = Chaoyang Xiaoguan 2022); the pairs are (年度指标值, 实际完成值)
@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, strategies as st
 
-from selfeval.values import COMPARATORS, KINDS, VOCAB, ParsedValue, comparable, parse_value
+from selfeval.score.values import COMPARATORS, KINDS, VOCAB, ParsedValue, comparable, parse_value
 
 approx = pytest.approx
 

@@ -3,7 +3,7 @@
 Usage (non-interactive; exit status 1 if any report failed, 2 on a usage or
 configuration error)::
 
-    python -m selfeval.reports [--config config/reports.yaml]
+    python -m selfeval.reports.runner [--config config/reports.yaml]
                                [--only NOTEBOOK_STEM ...] [--sets NAME ...]
                                [--show-code] [--kernel NAME]
 
@@ -38,7 +38,7 @@ Conventions for notebooks (nothing to import from this module):
 * a cell tagged ``parameters`` defining ``district``, ``department``,
   ``year``, ``lang``, ``processed_dir`` and ``figures_dir`` (papermill
   injects the real values after it);
-* figures go into ``figures_dir`` via ``selfeval.charts.save_figure``;
+* figures go into ``figures_dir`` via ``selfeval.analysis.charts.save_figure``;
 * numbers worth checking (by tests or the briefing) go into
   ``<figures_dir>/findings.json``, a flat JSON object written by the notebook
   itself. The runner neither reads nor copies it; it only links the folder;
@@ -69,10 +69,12 @@ from typing import Callable, Iterable, Iterator
 
 import yaml
 
-# A fixed name: under `python -m` __name__ would be "__main__".
-log = logging.getLogger("selfeval.reports")
+from selfeval.paths import ROOT
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # folder containing selfeval/
+# A fixed name: under `python -m` __name__ would be "__main__".
+log = logging.getLogger("selfeval.reports.runner")
+
+PACKAGE_ROOT = ROOT  # the project: notebooks/, config/, data/
 DEFAULT_CONFIG = PACKAGE_ROOT / "config" / "reports.yaml"
 DEFAULT_KERNEL = "selfeval"  # registered by `make setup`
 FALLBACK_KERNEL = "python3"  # ipykernel's own kernel, always present with ipykernel
@@ -321,22 +323,6 @@ def resolve_kernel(name: str, strict: bool = False) -> str:
 
 
 @contextlib.contextmanager
-def _importable_package() -> Iterator[None]:
-    # The kernel inherits our environment. Putting the package root on
-    # PYTHONPATH lets notebooks `import selfeval` whatever the working
-    # directory (tests run with a temporary project root).
-    old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), old) if p)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old
-
-
-@contextlib.contextmanager
 def _run_log(log_path: Path) -> Iterator[None]:
     """Send this module's and papermill's log records to *log_path*."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -424,17 +410,16 @@ def run_report(job: Job, config: ReportConfig, *, kernel: str, show_code: bool, 
     started = time.monotonic()
     error = None
     try:
-        with _importable_package():
-            pm.execute_notebook(
-                str(job.notebook.path),
-                str(tmp_ipynb),
-                parameters=parameters,
-                kernel_name=kernel,
-                cwd=str(config.project_root),
-                execution_timeout=config.timeout_seconds,  # per cell, enforced by nbclient
-                progress_bar=False,
-                log_output=True,  # cell output goes to the run log
-            )
+        pm.execute_notebook(
+            str(job.notebook.path),
+            str(tmp_ipynb),
+            parameters=parameters,
+            kernel_name=kernel,
+            cwd=str(config.project_root),
+            execution_timeout=config.timeout_seconds,  # per cell, enforced by nbclient
+            progress_bar=False,
+            log_output=True,  # cell output goes to the run log
+        )
         nb = nbformat.read(tmp_ipynb, as_version=4)
         page = notebook_to_html(nb, title=f"{job.notebook.stem} · {job.pset.name}", show_code=show_code)
         atomic_write(html_path, page)
@@ -638,8 +623,8 @@ def _print_result(result: ReportResult) -> None:
     print(f"{result.status:<6} {result.notebook} / {result.set}  ({result.seconds:.1f} s)  {where}", flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m selfeval.reports", description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, prog: str = "selfeval report") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="reports config (default: %(default)s)")
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK_STEM", help="run only these notebooks")
     parser.add_argument("--sets", nargs="+", metavar="NAME", help="run only these parameter sets")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SEVERITIES = ("error", "warning", "repaired")
+from selfeval.vocab.value_sets import ISSUE_SEVERITIES as SEVERITIES
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Typical notebook use::
 
-    from selfeval import charts
+    from selfeval.analysis import charts
 
     charts.use_style()
     fig, ax = charts.new_figure()
@@ -112,7 +112,7 @@ def label(key: str, lang: str = "zh") -> str:
         return LABELS[key][lang]
     except KeyError:
         raise KeyError(
-            f"no chart label {key!r}; add it to selfeval.charts.LABELS (known: {', '.join(sorted(LABELS))})"
+            f"no chart label {key!r}; add it to selfeval.analysis.charts.LABELS (known: {', '.join(sorted(LABELS))})"
         ) from None
 
 

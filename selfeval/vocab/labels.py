@@ -1,12 +1,11 @@
-"""Load vocabulary.yaml once and match printed labels against it."""
+"""The printed labels of labels.yaml, normalised once, and how a printed cell is matched against them."""
 from __future__ import annotations
 
 import re
 import unicodedata
 from functools import lru_cache
-import yaml
 
-from selfeval import PACKAGE_DIR
+from selfeval.vocab import load
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -20,13 +19,7 @@ def norm_label(text: str | None) -> str:
     return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
-def _load() -> dict:
-    # from the package's folder, not __file__'s: the compiled module lives in build/compiled
-    with open(PACKAGE_DIR / "vocabulary.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
-VOCAB: dict = _load()
+VOCAB: dict = load("labels")
 
 
 def _index(mapping: dict[str, list[str]]) -> dict[str, str]:

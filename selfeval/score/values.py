@@ -6,7 +6,7 @@ parse_value() tells what a cell holds without inventing anything: a cell with se
 quantities stays "compound" with no single number. comparable() puts a target and an
 actual on the same unit, or says why it cannot.
 
-All words (units, comparators, grades, boilerplate) live in value_vocabulary.yaml.
+All words (units, comparators, grades, boilerplate) live in vocab/values.yaml.
 """
 from __future__ import annotations
 
@@ -15,22 +15,17 @@ import re
 from functools import lru_cache
 from dataclasses import dataclass
 
-import yaml
+from selfeval.vocab import load
+from selfeval.vocab.value_sets import COMPARATORS, KINDS, MAX_VALUE, UNITS_NOT_COMPARABLE
 
-from selfeval import PACKAGE_DIR
-
-KINDS = ("quantitative", "rating", "rating_scale", "qualitative", "compound", "empty", "text")
-COMPARATORS = (">=", ">", "=", "<=", "<")
 
 NOTE_BOILERPLATE = "known boilerplate"
 NOTE_TOO_LARGE = "number too large to be a printed value"
-MAX_NUMBER = 1e12  # no amount, count or rate on a form comes near this
 NOTE_COMPOUND = "several numbers; not reduced to one"
 NOTE_DATE = "date or deadline"
 NOTE_EMBEDDED = "number embedded in text"
 NOTE_UNKNOWN_WORD = "number followed by an unrecognised word"
 NOTE_UNIT_UNCLEAR = "unit not understood"
-UNITS_NOT_COMPARABLE = "units not comparable"
 
 
 @dataclass(frozen=True)
@@ -65,13 +60,7 @@ def normalise(text: str) -> str:
 
 # --- vocabulary, loaded once -----------------------------------------------------
 
-def _load() -> dict:
-    # from the package's folder, not __file__'s: the compiled module lives in build/compiled
-    with open(PACKAGE_DIR / "value_vocabulary.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
-VOCAB: dict = _load()
+VOCAB: dict = load("values")
 
 
 def _by_length(pairs: dict[str, str]) -> list[tuple[str, str]]:
@@ -182,7 +171,7 @@ def _parse_uncached(raw) -> ParsedValue:
     numbers = tuple(float(m.group()) for m in matches)
     if not matches:
         return ParsedValue(raw, kind="qualitative")
-    if not all(math.isfinite(n) and abs(n) <= MAX_NUMBER for n in numbers):
+    if not all(math.isfinite(n) and abs(n) <= MAX_VALUE for n in numbers):
         # a digit string no form prints (a damaged or hostile cell): not a quantity
         return ParsedValue(raw, kind="text", note=NOTE_TOO_LARGE)
     if DATE.search(text):

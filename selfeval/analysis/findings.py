@@ -1,6 +1,6 @@
 """What the data shows, computed from data/processed, so the README quotes printed numbers.
 
-    python -m selfeval.findings [--processed DIR]
+    python -m selfeval.analysis.findings [--processed DIR]
 
 Prints a short list: how many forms score 100, how many give full marks on a missed
 target, how many do not add up, how much of the weight the rule can re-score, and the
@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from selfeval import notebook, pipeline
-from selfeval.checks import ARITHMETIC, CHECKS
+from selfeval.analysis import notebook
+from selfeval.paths import PROCESSED_DIR, README
+from selfeval.store import outputs
+from selfeval.vocab.value_sets import ARITHMETIC, CHECKS
 
-PROCESSED_DIR = Path(__file__).resolve().parent.parent / "data" / "processed"
 GRADE_ZH = {"excellent": "优", "good": "良", "fair": "中", "poor": "差"}
 def _plural(k: int, word: str) -> str:
     return f"{k} {word}" + ("" if k == 1 else "s")
@@ -104,14 +105,14 @@ def render(f: dict, source: str = "data/processed") -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--processed", type=Path, default=PROCESSED_DIR, help="folder of the tables (data/processed)")
     parser.add_argument("--update-readme", action="store_true",
                         help="also write the list into README.md between its findings markers")
     args = parser.parse_args(argv)
     try:
-        tables = pipeline.read_tables(args.processed)
+        tables = outputs.read_tables(args.processed)
     except OSError as exc:
         print(f"error: cannot read the tables in {args.processed}: {exc}; run etl.py first", file=sys.stderr)
         return 2
@@ -126,7 +127,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-README = PROCESSED_DIR.parent.parent / "README.md"
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
 

@@ -1,54 +1,20 @@
-"""A parsed form -> its projects row; Arrow tables -> Parquet, CSV and Arrow files, staged and moved into place together."""
+"""The tables on disk: Arrow tables -> Parquet, CSV and Arrow files, staged and moved into place together; and read back."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from selfeval import schema
-from selfeval.form import Form
-from selfeval.vocabulary import VOCAB, norm_label
-
-def district_of(form: Form, source: dict | None) -> tuple[str | None, str | None]:
-    """District from the printed title, else the department's name, else sources.csv."""
-    for field_name, origin in (("title", "title"), ("department", "department"), ("implementing_unit", "department")):
-        text = norm_label(form.project.get(field_name))
-        for district in VOCAB["districts"]:
-            if district in text:
-                return district, origin
-    if source and source.get("district"):
-        return source["district"], "sources.csv"
-    return None, None
-
-
-_PROJECT_COLUMNS = schema.columns("projects")
-
-
-def project_row(form: Form, source: dict | None) -> dict:
-    total = next((f for f in form.funds if f["fund_line"] == "total"), {})
-    district, district_source = district_of(form, source)
-    row = dict.fromkeys(_PROJECT_COLUMNS)
-    row.update((key, value) for key, value in form.project.items() if key in row)
-    row.update(
-        form_id=form.chunk.form_id, source_file=form.chunk.source_file, form_ordinal=form.chunk.ordinal,
-        first_line=form.chunk.first_line, layout=form.layout,
-        year=form.project.get("year") or (int(source["year"]) if source and source.get("year") else None),
-        district=district, district_source=district_source,
-        initial_budget=total.get("initial_budget"), full_year_budget=total.get("full_year_budget"),
-        executed=total.get("executed"), budget_weight=total.get("weight"),
-        execution_rate_raw=total.get("execution_rate_raw"),
-        execution_rate=None if total.get("execution_rate") is None else total["execution_rate"] / 100,  # printed %
-        budget_score=total.get("score"), n_indicators=len(form.indicators),
-    )
-    return row
-
+from selfeval.schema import fields as schema
 
 # --- writing ---------------------------------------------------------------------------------
 
@@ -214,3 +180,27 @@ class StagedOutputs:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def read_manifest(out_dir: Path) -> dict | None:
+    try:
+        return json.loads((Path(out_dir) / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def read_tables(out_dir: Path, names=None) -> dict[str, pd.DataFrame]:
+    manifest = read_manifest(out_dir) or {}
+    return {name: read_table(Path(out_dir) / f"{name}.parquet") for name in (names or manifest.get("tables", []))}
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A table (its .parquet path) as a DataFrame with the schema's pandas dtypes: from the
+    Arrow IPC copy beside it, memory-mapped, when there is one (tables.StagedOutputs),
+    else from the Parquet file. Text stays in Arrow memory (string[pyarrow]) instead of
+    becoming one Python object per cell: at 100,000 forms that alone took 9 s."""
+    arrow = Path(path).with_suffix(".arrow")
+    if arrow.exists():
+        with pa.memory_map(str(arrow)) as source:
+            return schema.to_pandas(pa.ipc.open_file(source).read_all())
+    return schema.to_pandas(pq.read_table(path))

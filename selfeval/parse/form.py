@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass, field
 from itertools import chain
 
-from selfeval import vocabulary as vocab
-from selfeval.cells import Row
-from selfeval.issues import Issue
-from selfeval.numbers import parse_number
-from selfeval.read import Chunk
+from selfeval.vocab import labels as vocab
+from selfeval.extract.row import Row
+from selfeval.schema.issues import Issue
+from selfeval.parse.numbers import parse_number
+from selfeval.extract.read import Chunk
 
 FUND_COLUMN_ORDER = ("initial_budget", "full_year_budget", "executed", "weight", "execution_rate", "score")
 _FUND_RAW_COLUMNS = tuple(f"{column}_raw" for column in FUND_COLUMN_ORDER)

@@ -9,7 +9,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from selfeval.vocabulary import is_empty
+from selfeval.vocab.labels import is_empty
+from selfeval.vocab.value_sets import MAX_VALUE
 
 _PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?%?$")
 # Every column read here (万元 amounts, points, rates) is >= 0 in the schema, and no
@@ -17,7 +18,6 @@ _PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?%?$")
 # and fail the whole run: a negative amount broke pandera's >= 0 check, and a
 # 400-digit one became inf (and crashed scoring's Decimal rounding). Found by
 # tests/test_fuzz.py; such a cell is now "out of range" and left empty.
-MAX_VALUE = 1e12
 
 
 @lru_cache(maxsize=1 << 16)  # pure, and the same cells recur ("10", "100", "—")

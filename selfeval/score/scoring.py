@@ -38,7 +38,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from selfeval.values import ParsedValue, comparable, normalise, parse_value
+from selfeval.score.values import ParsedValue, comparable, normalise, parse_value
+from selfeval.vocab.value_sets import (  # noqa: F401  (re-exported: the rule's vocabulary)
+    ACTUAL_IS_BOUND, ACTUAL_MISSING, BANDS, BASES, COMPOUND, DIRECTIONS, GRADES, NEGATIVE, QUALITATIVE, RATING, REASONS, REPEATS_TARGET, TARGET_MISSING, UNITS_NOT_COMPARABLE)
 
 # Printed and computed numbers are compared with these tolerances: 0.01 points for
 # scores and weights, 0.01 percentage points (0.0001 as a fraction) for rates.
@@ -50,23 +52,6 @@ TOLERANCE_RATE = 0.0001
 COST_LEVEL2 = ("cost", "economic_cost", "social_cost", "ecological_cost")
 COST_LEVEL1 = "cost"
 
-DIRECTIONS = ("higher", "lower", "exact")
-BASES = ("full_year", "initial", "neither")  # which denominator the printed rate matches
-BANDS = ("achieved", "partly_achieved", "not_achieved")  # 达成 / 部分达成 / 未达成
-GRADES = ("excellent", "good", "fair", "poor")  # 优 / 良 / 中 / 差
-
-# Why an indicator cannot be re-scored from the form (indicators.unverifiable_reason).
-TARGET_MISSING = "target missing"
-ACTUAL_MISSING = "actual missing"
-RATING = "rating"
-COMPOUND = "compound"
-QUALITATIVE = "qualitative"
-UNITS_NOT_COMPARABLE = "units not comparable"
-REPEATS_TARGET = "actual repeats target"
-ACTUAL_IS_BOUND = "actual is a bound"
-NEGATIVE = "negative value"
-REASONS = (TARGET_MISSING, ACTUAL_MISSING, RATING, COMPOUND, QUALITATIVE, UNITS_NOT_COMPARABLE,
-           REPEATS_TARGET, ACTUAL_IS_BOUND, NEGATIVE)
 
 
 @dataclass(frozen=True)

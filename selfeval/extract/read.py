@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selfeval.issues import Issue
-from selfeval.vocabulary import VOCAB, norm_label
+from selfeval.schema.issues import Issue
+from selfeval.vocab.labels import VOCAB, norm_label
 
 # Tried in this order: a BOM decides by itself; otherwise strict UTF-8, then
 # GB18030 (a superset of GBK and GB2312, what Chinese Windows exports use).

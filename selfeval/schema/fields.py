@@ -15,10 +15,14 @@ from pandera.engines import pandas_engine
 import pyarrow
 import pyarrow.compute as pc
 
-from selfeval.checks import CHECKS
-from selfeval.checks import SEVERITIES as CHECK_SEVERITIES
-from selfeval.scoring import BANDS, BASES, DIRECTIONS, GRADES, REASONS
-from selfeval.values import COMPARATORS, KINDS
+from selfeval.vocab.value_sets import (BANDS, BASES, CHECKS, COMPARATORS, DIRECTIONS, GRADES, ISSUE_SEVERITIES, KINDS,
+                                       REASONS)
+from selfeval.vocab.value_sets import SEVERITIES as CHECK_SEVERITIES
+
+
+# The tables of every run: one row per form or per its parts (FORM_TABLES), then the run's own.
+FORM_TABLES = ("projects", "funds", "indicators", "checks")
+TABLE_NAMES = (*FORM_TABLES, "files", "parse_issues")
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ _FRACTION = (pa.Check.ge(0),)
 _GRADES = list(GRADES)
 _KINDS, _COMPARATORS, _REASONS, _CHECK_NAMES = KINDS, COMPARATORS, REASONS, tuple(CHECKS)
 _NONNEG = (pa.Check.ge(0),)
-_SEVERITY = (pa.Check.isin(["error", "warning", "repaired"]),)
+_SEVERITY = (pa.Check.isin(list(ISSUE_SEVERITIES)),)
 
 _FUND_VALUES = [
     ("initial_budget", "年初预算数", "budget at the start of the year", "万元"),

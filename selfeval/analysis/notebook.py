@@ -18,11 +18,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from selfeval import pipeline
-from selfeval.tables import CONTROL_CHARACTERS, may_hold_control_characters
+from selfeval.store import outputs
+from selfeval.store.outputs import CONTROL_CHARACTERS, may_hold_control_characters
 
 ALL = "all"
-FORM_TABLES = ("projects", "funds", "indicators", "checks")
+from selfeval.schema.fields import FORM_TABLES  # noqa: E402
 _CODE_PREFIX = re.compile(r"^\d+-")
 
 
@@ -75,7 +75,7 @@ def load(processed_dir: str | Path, names=None) -> dict[str, pd.DataFrame]:
     column on projects and no control characters in text."""
     names = None if names is None else list(dict.fromkeys(["projects", *names]))
     tables = {name: _without_control_characters(frame)
-              for name, frame in pipeline.read_tables(Path(processed_dir), names).items()}
+              for name, frame in outputs.read_tables(Path(processed_dir), names).items()}
     tables["projects"] = tables["projects"].assign(unit=unit_name(tables["projects"]))
     return tables
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from selfeval.checks import ARITHMETIC
+from selfeval.vocab.value_sets import ARITHMETIC
 
 
 def score_distribution(projects: pd.DataFrame) -> pd.DataFrame:
