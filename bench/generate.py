@@ -18,10 +18,11 @@ import random
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from selfeval.run import pipeline
 from selfeval.vocab.labels import VOCAB
+
+ROOT = Path(__file__).resolve().parent.parent
+
 
 FORMS_PER_FILE = 50
 EXPECTED_COLUMNS = ["form_id", "source_file", "project_name", "department", "district", "year",

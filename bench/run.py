@@ -26,10 +26,11 @@ from pathlib import Path
 import psutil
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from bench import generate, verify
 from selfeval.run import pipeline
+
+ROOT = Path(__file__).resolve().parent.parent
+
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "results.csv"
@@ -169,8 +170,9 @@ def latest_rows() -> list[dict]:
 
 
 def chart(rows: list[dict]) -> Path:
-    from selfeval.analysis import charts
     import matplotlib.pyplot as plt
+
+    from selfeval.analysis import charts
 
     charts.use_style()
     fig, ax = charts.new_figure()
@@ -182,7 +184,8 @@ def chart(rows: list[dict]) -> Path:
     # linear growth through the largest corpus (small ones are dominated by start-up time)
     ax.loglog(xs, [x / xs[-1] * float(rows[-1]["etl_seconds"]) for x in xs], ":", color="0.6", label="linear in forms")
     ax.axhline(60, color="C3", lw=1, label="60 s target")
-    ax.set_xlabel("forms"); ax.set_ylabel("seconds")
+    ax.set_xlabel("forms")
+    ax.set_ylabel("seconds")
     ax.legend(loc="lower right")
     charts.finish(fig, ax, "selfeval: run time against number of forms",
                   f"Source: bench/results.csv, {rows[-1]['machine']}", lang="en")

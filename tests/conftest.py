@@ -1,12 +1,12 @@
-import sys
 from pathlib import Path
 
 import pytest
 
+from selfeval.analysis import notebook
+from selfeval.run import pipeline
+
 ROOT = Path(__file__).resolve().parent.parent
 
-from selfeval.run import pipeline
-from selfeval.analysis import notebook
 
 
 @pytest.fixture(scope="session")

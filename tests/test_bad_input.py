@@ -2,12 +2,11 @@
 clear parse issues while the other forms still load; a crash keeps old outputs."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import re
 
 import pandas as pd
 import pyarrow as pa
@@ -16,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import etl
+from selfeval.paths import ROOT
 from selfeval.run import pipeline
 from selfeval.store import outputs as tables
 
@@ -89,7 +89,7 @@ def test_cli_exit_status_and_message(tmp_path):
     raw = _copy_seeds(tmp_path / "raw")
     (raw / "empty.txt").write_bytes(b"")
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, str(etl.ROOT / "etl.py"), "--raw", str(raw), "--out", str(out)],
+    result = subprocess.run([sys.executable, str(ROOT / "etl.py"), "--raw", str(raw), "--out", str(out)],
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert "error: empty.txt" in result.stderr and "empty file" in result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bench import generate, verify
-from selfeval.run import pipeline
+from selfeval.run import cache, pipeline
 
 
 def test_generator_is_deterministic(tmp_path):
@@ -35,8 +35,8 @@ def test_unchanged_corpus_is_reused_and_one_changed_file_is_reparsed(tmp_path, m
     assert pipeline.run(raw, out)["reused"] is True
 
     parsed = []
-    real = pipeline.parse_file
-    monkeypatch.setattr(pipeline, "parse_file", lambda name, *a: parsed.append(name) or real(name, *a))
+    real = cache.parse_file  # what a cache miss calls
+    monkeypatch.setattr(cache, "parse_file", lambda name, *a: parsed.append(name) or real(name, *a))
     changed = raw / "synthetic_00001.txt"
     changed.write_bytes(changed.read_bytes().replace("合成项目000051".encode(), "改名项目000051".encode()))
     summary = pipeline.run(raw, out)

@@ -164,7 +164,7 @@ def test_dense_scatter_is_an_image_in_the_svg_and_the_rest_stays_vector(tmp_path
     rng = np.random.default_rng(0)
     fig, ax = charts.new_figure()
     dense = ax.scatter(rng.random(charts.RASTERIZE_ABOVE + 1), rng.random(charts.RASTERIZE_ABOVE + 1), s=5)
-    sparse = ax.scatter(rng.random(50), rng.random(50), s=5)
+    ax.scatter(rng.random(50), rng.random(50), s=5)
     charts.finish(fig, ax, "散点", "来源：测试")
     assert charts.dense_artists(fig) == [dense]
     first = charts.save_figure(fig, tmp_path / "a", "dense")

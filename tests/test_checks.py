@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import etl
-from selfeval.score import checks as checks_module
 from selfeval.run import pipeline
 from selfeval.schema import fields as schema
+from selfeval.score import checks as checks_module
 from selfeval.score.checks import CHECKS
 
 F000, F002, F003 = "000_cbaa33e73a3cfdfd", "002_fd002be877c499a2", "003_d45a1a0ca283005b"

@@ -22,10 +22,11 @@ from filelock import FileLock
 
 import etl
 from bench import generate
+from selfeval.paths import ROOT
 from selfeval.run import pipeline
 from selfeval.store import outputs as tables
 
-ETL = [sys.executable, str(etl.ROOT / "etl.py")]
+ETL = [sys.executable, str(ROOT / "etl.py")]
 SEED_RAW = etl.RAW_DIR
 
 

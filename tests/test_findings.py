@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import etl
+from selfeval.paths import ROOT  # noqa: E402
 from selfeval.run import pipeline
 
-ROOT = etl.ROOT
 XIAOGUAN = "北京市朝阳区人民政府小关街道办事处"
 
 

@@ -4,7 +4,7 @@ Seeds are slices of the real exports in data/raw/ (Word layout: 000; PDF layout:
 002, 003). Each example deletes, duplicates, swaps or rewrites lines and cells,
 truncates the text at any line or byte, inserts random bytes (invalid UTF-8,
 NULs, control characters), and re-encodes (UTF-8, BOM, GB18030, UTF-16,
-CRLF/CR). Whatever comes out, pipeline.parse_file must return rows or parse
+CRLF/CR). Whatever comes out, per_file.parse_file must return rows or parse
 issues that name the file (and, inside a form, the form and a line), and the
 file's counts must add up.
 
@@ -29,10 +29,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import etl
-from selfeval.run import pipeline
+from selfeval.extract.read import is_title
+from selfeval.run import per_file, pipeline
+from selfeval.run.workers import validated_arrow
 from selfeval.schema import fields as schema
 from selfeval.score.checks import derive
-from selfeval.extract.read import is_title
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 # In the suite: the same examples every run, nothing saved. FUZZ_RANDOM=1: new examples,
@@ -184,7 +185,7 @@ MINIMUM = {table: {c.name: k.statistics["min_value"] for c in schema.TABLES[tabl
                    if k.name in ("greater_than_or_equal_to", "in_range")} for table in NUMERIC}
 
 
-def assert_accounted(name: str, result: pipeline.FileResult) -> None:
+def assert_accounted(name: str, result: per_file.FileResult) -> None:
     """The properties every input must keep, however broken."""
     row = result.file_row
     issues = result.issues
@@ -217,10 +218,15 @@ def assert_accounted(name: str, result: pipeline.FileResult) -> None:
     assert len(lines) == len(result.funds), "a fund line twice in one form (funds primary key)"
 
 
-def assert_valid(result: pipeline.FileResult) -> dict:
+def _validated(rows: dict[str, list[dict]]) -> dict:
+    """Every table's rows -> typed, validated frames, the way a worker makes them."""
+    return {name: schema.to_pandas(validated_arrow(name, table_rows)) for name, table_rows in rows.items()}
+
+
+def assert_valid(result: per_file.FileResult) -> dict:
     """What collect() does with a file's rows: re-score (checks.derive) and validate
     (pandera, every table); a SchemaError or a crash fails the test."""
-    frames = pipeline._validated(derive({
+    frames = _validated(derive({
         "projects": result.projects, "funds": result.funds, "indicators": result.indicators,
         "files": [result.file_row], "parse_issues": [vars(i) for i in result.issues]}))
     for table in ("projects", "funds", "indicators", "checks"):
@@ -235,7 +241,7 @@ def assert_valid(result: pipeline.FileResult) -> dict:
 @given(fuzzed_file())
 def test_parse_file_never_raises_and_accounts_for_every_form(case):
     name, data = case
-    assert_accounted(name, pipeline.parse_file(name, data, None))
+    assert_accounted(name, per_file.parse_file(name, data, None))
 
 
 # Re-scoring and validation cost ~0.4 s a file (parsing ~1 ms): fewer examples.
@@ -243,7 +249,7 @@ def test_parse_file_never_raises_and_accounts_for_every_form(case):
 @given(fuzzed_file())
 def test_fuzzed_file_rows_pass_validation(case):
     name, data = case
-    result = pipeline.parse_file(name, data, None)
+    result = per_file.parse_file(name, data, None)
     assert_accounted(name, result)
     assert_valid(result)
 
@@ -255,7 +261,7 @@ def test_damage_only_costs_the_forms_it_touches(data):
     lies wholly before the damage (the next form's title line included) still loads."""
     lines = data.draw(seed_lines(whole_forms=True))
     clean = "\n".join(lines).encode("utf-8")
-    loaded = {p["form_ordinal"] for p in pipeline.parse_file("clean.txt", clean, None).projects}
+    loaded = {p["form_ordinal"] for p in per_file.parse_file("clean.txt", clean, None).projects}
     title_ends, offset = [], 0
     for line in lines:
         offset += len(line.encode("utf-8")) + 1
@@ -269,7 +275,7 @@ def test_damage_only_costs_the_forms_it_touches(data):
                                    st.sampled_from([b"\x00", b"\x00" * 4, b"\xff", b"\x80", b"\xe6\x9c", b"\x1b"])))
         damaged = clean[:position] + junk + clean[position:]
     safe = {ordinal for ordinal in loaded if ordinal < len(title_ends) and title_ends[ordinal] < position}
-    result = pipeline.parse_file("damaged.txt", damaged, None)
+    result = per_file.parse_file("damaged.txt", damaged, None)
     assert_accounted("damaged.txt", result)
     assert safe <= {p["form_ordinal"] for p in result.projects}, [i.describe() for i in result.issues]
 
@@ -277,7 +283,7 @@ def test_damage_only_costs_the_forms_it_touches(data):
 @FUZZ
 @given(st.binary(max_size=2000))
 def test_random_bytes_are_reported_not_raised(data):
-    result = pipeline.parse_file("random.txt", data, None)
+    result = per_file.parse_file("random.txt", data, None)
     assert_accounted("random.txt", result)
     assert any(i.severity == "error" and "random.txt" in i.message for i in result.issues)
 
@@ -321,11 +327,11 @@ def _issues(result, severity=None):
 
 def test_fund_line_printed_twice():
     total = next(line for line in FORM_002.split("\n") if "年度资金总额" in line)
-    same = pipeline.parse_file("twice.txt", FORM_002.replace(total, total + "\n" + total).encode(), None)
+    same = per_file.parse_file("twice.txt", FORM_002.replace(total, total + "\n" + total).encode(), None)
     assert same.file_row["forms_loaded"] == 1 and len(same.funds) == 4
     assert any("printed again" in m for m in _issues(same, "repaired"))
     other = total.replace("127.85", "120.00")
-    differ = pipeline.parse_file("differ.txt", FORM_002.replace(total, total + "\n" + other).encode(), None)
+    differ = per_file.parse_file("differ.txt", FORM_002.replace(total, total + "\n" + other).encode(), None)
     assert differ.file_row["forms_rejected"] == 1
     assert any("printed twice with different values" in m for m in _issues(differ, "error"))
     assert_valid(same), assert_valid(differ)
@@ -334,7 +340,7 @@ def test_fund_line_printed_twice():
 def test_negative_and_huge_numbers_are_left_empty_not_fatal():
     text = FORM_002.replace("128.18\t128.18\t127.85", "-128.18\t128.18\t127.85", 1)
     text = text.replace("\t100\t99.97", "\t100\t" + "9" * 400)
-    result = pipeline.parse_file("odd.txt", text.encode(), None)
+    result = per_file.parse_file("odd.txt", text.encode(), None)
     assert result.file_row["forms_loaded"] == 1
     project = result.projects[0]
     assert project["initial_budget"] is None and project["total_score"] is None
@@ -348,28 +354,28 @@ def test_half_downloaded_file_keeps_its_complete_forms():
     cut = len(data) // 2
     while data[cut] < 0x80:  # cut inside a three-byte character
         cut += 1
-    result = pipeline.parse_file("half.txt", data[:cut + 1], None)
+    result = per_file.parse_file("half.txt", data[:cut + 1], None)
     assert result.file_row["encoding"] == "utf-8"
     assert result.file_row["forms_loaded"] == 24 and result.file_row["forms_rejected"] == 1
     assert any("not valid utf-8 replaced" in m and "truncated or damaged" in m for m in _issues(result, "warning"))
-    stray = pipeline.parse_file("stray.txt", data[:cut] + b"\xff" + data[cut:], None)
+    stray = per_file.parse_file("stray.txt", data[:cut] + b"\xff" + data[cut:], None)
     assert stray.file_row["forms_loaded"] == 48
     # bytes that are damaged everywhere are still refused, not read as mojibake
-    refused = pipeline.parse_file("junk.txt", bytes(range(0x80, 0x100)) * 20, None)
+    refused = per_file.parse_file("junk.txt", bytes(range(0x80, 0x100)) * 20, None)
     assert refused.file_row["encoding"] is None
     assert "junk.txt: cannot decode as UTF-8 or GB18030" in _issues(refused, "error")
 
 
 def test_nul_padding_and_a_stray_nul_do_not_lose_the_file():
     data = (etl.RAW_DIR / "002_fd002be877c499a2.txt").read_bytes()
-    padded = pipeline.parse_file("padded.txt", data + b"\x00" * 4096, None)  # an interrupted download
+    padded = per_file.parse_file("padded.txt", data + b"\x00" * 4096, None)  # an interrupted download
     assert padded.file_row["forms_loaded"] == 15
     assert any("ends in 4096 NUL byte(s), ignored" in m for m in _issues(padded, "warning"))
     cut = data.index("年度资金总额".encode())
-    stray = pipeline.parse_file("stray.txt", data[:cut] + b"\x00" + data[cut:], None)
+    stray = per_file.parse_file("stray.txt", data[:cut] + b"\x00" + data[cut:], None)
     assert stray.file_row["forms_loaded"] == 15 and stray.funds[0]["fund_label"] == "年度资金总额"
     assert any("1 NUL byte(s) removed (line 10)" in m for m in _issues(stray, "warning"))
-    binary = pipeline.parse_file("utf16.txt", FORM_002.encode("utf-16-le"), None)  # UTF-16 without BOM
+    binary = per_file.parse_file("utf16.txt", FORM_002.encode("utf-16-le"), None)  # UTF-16 without BOM
     assert "utf16.txt: binary file (NUL bytes), not a text export of a form" in _issues(binary, "error")
 
 
@@ -388,7 +394,7 @@ NOT_FORMS = {
 
 @pytest.mark.parametrize("name", sorted(NOT_FORMS))
 def test_non_form_document_gives_one_clear_issue(name):
-    result = pipeline.parse_file(name, NOT_FORMS[name], None)
+    result = per_file.parse_file(name, NOT_FORMS[name], None)
     errors = _issues(result, "error")
     assert errors == [f"no self-evaluation form found in {name} (no line ending in 项目支出绩效自评表)"]
     assert (result.file_row["titles_seen"], result.file_row["status"]) == (0, "failed")
@@ -396,7 +402,7 @@ def test_non_form_document_gives_one_clear_issue(name):
 
 def test_form_title_over_an_unknown_layout_is_rejected_with_the_reason():
     text = "项目支出绩效自评表\n项目名称,公共事务协管经费\n年度资金总额,9234.43,9234.43\n总分,100,95\n"
-    result = pipeline.parse_file("commas.txt", text.encode(), None)
+    result = per_file.parse_file("commas.txt", text.encode(), None)
     assert (result.file_row["titles_seen"], result.file_row["forms_rejected"]) == (1, 1)
     errors = _issues(result, "error")
     assert any("unknown layout" in m for m in errors) and any("no 项目名称 found" in m for m in errors)
@@ -406,6 +412,6 @@ def test_huge_target_is_not_infinite():
     """A 400-digit target used to be read as inf; values.py now reads it as text (too large)."""
     line = next(line for line in FORM_002.split("\n") if "≥30个" in line)
     text = FORM_002.replace(line, line.replace("≥30个", "≥" + "9" * 400 + "个"))
-    frames = assert_valid(pipeline.parse_file("big.txt", text.encode(), None))
+    frames = assert_valid(per_file.parse_file("big.txt", text.encode(), None))
     assert frames["indicators"].target_number.dropna().astype(float).map(math.isfinite).all()
     assert frames["checks"].printed.dropna().astype(float).map(math.isfinite).all()

@@ -20,9 +20,9 @@ import pytest
 import yaml
 
 import etl
-from selfeval.run import pipeline
+from selfeval.paths import ROOT
 from selfeval.reports import runner as reports
-from selfeval.store import outputs as tables
+from selfeval.run import pipeline
 
 FILE = "002_fd002be877c499a2.txt"
 # form ordinal in 002 -> (printed name, hostile name); all four are under 90% executed
@@ -71,7 +71,7 @@ def built(tmp_path_factory):
     }
     config_path = tmp / "reports.yaml"
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    results = reports.run_reports(config_path, project_root=etl.ROOT, output_dir=tmp / "reports")
+    results = reports.run_reports(config_path, project_root=ROOT, output_dir=tmp / "reports")
     assert [r.error for r in results if not r.ok] == []
     html = {r.notebook: (tmp / "reports" / r.html).read_text(encoding="utf-8") for r in results}
     return processed, html

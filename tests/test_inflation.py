@@ -1,8 +1,8 @@
 """Inflation aggregates on the seed forms."""
 import pytest
 
-from selfeval.score import checks
 from selfeval.analysis import inflation
+from selfeval.score import checks
 
 
 def test_score_distribution(unit_tables):

@@ -105,9 +105,9 @@ def test_budget_codes_stripped_once_per_name_as_by_str_replace():
 
 
 def test_with_unit_is_the_left_merge(tmp_path):
-    import etl
     import pandas as pd
 
+    import etl
     from selfeval.run import pipeline
 
     pipeline.run(etl.RAW_DIR, tmp_path, use_cache=False)

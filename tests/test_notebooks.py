@@ -11,8 +11,10 @@ import pytest
 import yaml
 
 import etl
-from selfeval.run import pipeline
+from selfeval.paths import ROOT
 from selfeval.reports import runner as reports
+from selfeval.run import pipeline
+from selfeval.store import outputs
 
 SETS = [("all", {}), ("chaoyang", {"district": "朝阳区"}), ("fengtai", {"district": "丰台区"})]
 NOTEBOOKS = ["00_explore", "01_budget_execution", "02_score_inflation", "03_indicator_phrasing"]
@@ -35,8 +37,8 @@ def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("notebooks")
     processed = tmp / "processed"
     pipeline.run(etl.RAW_DIR, processed, use_cache=False)
-    results = reports.run_reports(_config(tmp, processed, SETS), project_root=etl.ROOT, output_dir=tmp / "reports")
-    tables = pipeline.read_tables(processed)
+    results = reports.run_reports(_config(tmp, processed, SETS), project_root=ROOT, output_dir=tmp / "reports")
+    tables = outputs.read_tables(processed)
     return tmp / "reports", results, tables
 
 
@@ -132,7 +134,7 @@ def test_an_empty_selection_still_renders(tmp_path):
     processed = tmp_path / "processed"
     pipeline.run(etl.RAW_DIR, processed, use_cache=False)
     results = reports.run_reports(_config(tmp_path, processed, [("haidian", {"district": "海淀区"})]),
-                                  project_root=etl.ROOT, output_dir=tmp_path / "reports",
+                                  project_root=ROOT, output_dir=tmp_path / "reports",
                                   only=["01_budget_execution", "02_score_inflation"])
     assert all(r.ok for r in results), [r.error for r in results]
     html = (tmp_path / "reports" / results[0].html).read_text(encoding="utf-8")
@@ -150,7 +152,7 @@ def test_form_text_is_escaped_in_html(tmp_path):
     processed = tmp_path / "processed"
     pipeline.run(raw, processed, use_cache=False)
     assert hostile in set(pd.read_parquet(processed / "projects.parquet").project_name)
-    results = reports.run_reports(_config(tmp_path, processed, [("all", {})]), project_root=etl.ROOT,
+    results = reports.run_reports(_config(tmp_path, processed, [("all", {})]), project_root=ROOT,
                                   output_dir=tmp_path / "reports", only=["01_budget_execution"])
     assert results[0].ok, results[0].error
     html = (tmp_path / "reports" / results[0].html).read_text(encoding="utf-8")

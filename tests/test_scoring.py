@@ -13,8 +13,21 @@ import pytest
 
 from selfeval.schema import fields as schema
 from selfeval.score import scoring
-from selfeval.score.scoring import (BEIJING, FINANCE_SOFTWARE, HAIDIAN_2016, Rule, assess, budget_rule_score,
-                              direction_of, grade, indicator_rule_score, is_met, rate_basis, round2, score_band)
+from selfeval.score.scoring import (
+    BEIJING,
+    FINANCE_SOFTWARE,
+    HAIDIAN_2016,
+    Rule,
+    assess,
+    budget_rule_score,
+    direction_of,
+    grade,
+    indicator_rule_score,
+    is_met,
+    rate_basis,
+    round2,
+    score_band,
+)
 
 F000, F002, F003 = "000_cbaa33e73a3cfdfd", "002_fd002be877c499a2", "003_d45a1a0ca283005b"
 approx = pytest.approx

@@ -12,9 +12,11 @@ import math
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from selfeval.score.values import COMPARATORS, KINDS, VOCAB, ParsedValue, comparable, parse_value
+from selfeval.score.values import VOCAB, ParsedValue, comparable, parse_value
+from selfeval.vocab.value_sets import COMPARATORS, KINDS
 
 approx = pytest.approx
 

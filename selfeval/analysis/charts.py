@@ -327,7 +327,7 @@ def finish(fig, ax, title: str, source: str, units: str | None = None, lang: str
     # at the bottom for the source line: its measured height plus a margin.
     src_height = src.get_window_extent(renderer).height / fig.bbox.height
     engine = fig.get_layout_engine()
-    if engine is not None and hasattr(engine, "set") and "rect" in getattr(engine, "get")():
+    if engine is not None and hasattr(engine, "set") and "rect" in engine.get():
         engine.set(rect=(0, src_height + 0.02, 1, 1 - (src_height + 0.02)))
     else:
         # Figures not made by new_figure(): fall back to tight_layout.

@@ -23,6 +23,7 @@ from selfeval.store.outputs import CONTROL_CHARACTERS, may_hold_control_characte
 
 ALL = "all"
 from selfeval.schema.fields import FORM_TABLES  # noqa: E402
+
 _CODE_PREFIX = re.compile(r"^\d+-")
 
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from operator import itemgetter, methodcaller
 
-from selfeval.extract.row import Row  # noqa: F401  (the rows this module returns)
 from selfeval.extract.layouts import cell_per_line, tab_rows
-
+from selfeval.extract.row import Row  # noqa: F401  (the rows this module returns)
 
 CELL_PER_LINE = "cell_per_line"
 TAB_ROWS = "tab_rows"

@@ -130,7 +130,8 @@ def _looks_binary(text: str) -> bool:
     return len(_CONTROL.findall(sample)) > max(8, len(sample) // 50)
 
 
-_TITLE = re.compile(r"^(?P<district>.{0,8}?)" + re.escape(VOCAB["form_title"]) + r"(?P<year>\(?\d{4}年度\)?)?$")
+_TITLE = re.compile(r"^(?P<district>.{0,8}?)" + re.escape(VOCAB["form_title"]) + VOCAB["title_year_pattern"] + "$")
+_TITLE_HINT: str = VOCAB["title_hint"]
 
 
 def title_match(line: str) -> re.Match | None:
@@ -140,14 +141,14 @@ def title_match(line: str) -> re.Match | None:
 
 
 def is_title(line: str) -> bool:
-    return "自评表" in line and title_match(line) is not None  # cheap test first: most lines are not titles
+    return _TITLE_HINT in line and title_match(line) is not None  # cheap test first: most lines are not titles
 
 
 def split_forms(text: str, source_file: str, encoding: str = "utf-8") -> tuple[list[Chunk], list[Issue]]:
     """Cut a file's text at its title lines. Text before the first title is reported."""
     issues: list[Issue] = []
     lines = text.split("\n")
-    titles = [i for i, line in enumerate(lines) if "自评表" in line and is_title(line)]  # cheap test first
+    titles = [i for i, line in enumerate(lines) if _TITLE_HINT in line and is_title(line)]  # cheap test first
     ends = [*titles[1:], len(lines)]
     # (line number, text) pairs built by zip(), not one by one: every line of every form
     chunks = [Chunk(source_file, ordinal, start + 1, list(zip(range(start + 2, end + 1), lines[start + 1:end])),

@@ -11,17 +11,17 @@ import re
 from dataclasses import dataclass, field
 from itertools import chain
 
-from selfeval.vocab import labels as vocab
-from selfeval.extract.row import Row
-from selfeval.schema.issues import Issue
-from selfeval.parse.numbers import parse_number
 from selfeval.extract.read import Chunk
+from selfeval.extract.row import Row
+from selfeval.parse.numbers import parse_number
+from selfeval.schema.issues import Issue
+from selfeval.vocab import labels as vocab
 
 FUND_COLUMN_ORDER = ("initial_budget", "full_year_budget", "executed", "weight", "execution_rate", "score")
 _FUND_RAW_COLUMNS = tuple(f"{column}_raw" for column in FUND_COLUMN_ORDER)
 _NUMERIC = re.compile(r"^[\d.\s]+%?$")
 # Cells that read like a target or actual value rather than an indicator name.
-_VALUE_LIKE = re.compile(r"^[≥≤><=＞＜]?\s*\d")
+_VALUE_LIKE = re.compile(vocab.VOCAB["value_like_pattern"])
 # level-2 labels only the newer templates have (成本指标 is then a level-1 label)
 _NEWER_COST_LABELS = frozenset(label for label, code in vocab.LEVEL2.items()
                                if code in ("economic_cost", "social_cost", "ecological_cost"))
@@ -92,7 +92,7 @@ def _sections(rows: list[Row]) -> dict[str, list[Row]]:
 
 # normalised label -> the block it opens (the first filled cell of a row)
 _OPENS = {**{label: "funds" for label in vocab.FUNDS_BLOCK}, **{label: "goal" for label in vocab.GOAL_BLOCK},
-          **{label: "indicators" for label in (*vocab.INDICATOR_BLOCK, "一级指标")},
+          **{label: "indicators" for label in (*vocab.INDICATOR_BLOCK, *vocab.INDICATOR_TABLE_START)},
           **{label: "total" for label in vocab.TOTAL_ROW}}
 
 
@@ -114,7 +114,7 @@ def _parse_header(form: Form, rows: list[Row]) -> None:
             else:
                 form.project.setdefault(key, None)
     if not form.project.get("project_name"):
-        form.issue(form.chunk.first_line, "project_name", None, "no 项目名称 found", "error")
+        form.issue(form.chunk.first_line, "project_name", None, vocab.MESSAGES["no_project_name"], "error")
 
 
 # --- funds ---------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def _parse_funds(form: Form, rows: list[Row]) -> None:
         label_at = next((i for i, key in enumerate(keys) if key in vocab.FUND_LINES), None)
         if label_at is None:
             if not sum(map(vocab.FUND_COLUMNS.__contains__, keys)) >= 3:
-                form.issue(row.line, "funds", row.text, "row in 项目资金 without a known fund-line label; not read")
+                form.issue(row.line, "funds", row.text, vocab.MESSAGES["fund_row_unknown"])
             continue
         line = vocab.FUND_LINES[keys[label_at]]
         values = _align_fund_values(row.cells[label_at + 1:])
@@ -151,7 +151,7 @@ def _parse_funds(form: Form, rows: list[Row]) -> None:
         form.funds.append(fund)
     if not any(f["fund_line"] == "total" for f in form.funds):
         form.issue(rows[0].line if rows else form.chunk.first_line, "funds", None,
-                   "no 年度资金总额 row found in 项目资金", "error")
+                   vocab.MESSAGES["no_fund_total"], "error")
 
 
 def _align_fund_values(cells: list[str]) -> list[str]:
@@ -186,7 +186,7 @@ def _parse_goal(form: Form, rows: list[Row]) -> None:
         form.issue(rows[0].line, "goal", " | ".join(texts), "more than two goal texts; extra text joined to the achievement")
     if len(texts) < 2:
         form.issue(rows[0].line if rows else form.chunk.first_line, "goal", " | ".join(texts),
-                   "预期目标 or 实际完成情况 text missing")
+                   vocab.MESSAGES["goal_text_missing"])
 
 
 # --- indicators ----------------------------------------------------------------------------
@@ -239,7 +239,7 @@ def _parse_indicators(form: Form, rows: list[Row]) -> None:
         form.indicators.append(indicator)
     if not form.indicators:
         form.issue(rows[0].line if rows else form.chunk.first_line, "indicators", None,
-                   "no indicator rows found in 绩效指标", "error")
+                   vocab.MESSAGES["no_indicator_rows"], "error")
 
 
 def _split_levels(cells: list[str], newer_taxonomy: bool, keys: list[str] | None = None):
@@ -250,7 +250,7 @@ def _split_levels(cells: list[str], newer_taxonomy: bool, keys: list[str] | None
     for position, (cell, key) in enumerate(zip(cells, keys)):
         if not key or key in vocab.INDICATOR_BLOCK:
             continue
-        if key == "成本指标":
+        if vocab.LEVEL1.get(key) == "cost":
             # printed as level-1 in newer templates when a 经济成本指标 follows in the row
             nxt = next((k for c, k in zip(cells[position + 1:], keys[position + 1:]) if c), "")
             if newer_taxonomy and vocab.LEVEL2.get(nxt) in ("economic_cost", "social_cost", "ecological_cost"):
@@ -279,7 +279,7 @@ def _indicator_values(form: Form, row: Row, raw_cells: list[str], keys: list[str
     pair = _weight_score_position(cells)
     if pair is None:
         if cells:
-            form.issue(row.line, "indicator", row.text, "row has no 分值/得分 pair; not read as an indicator")
+            form.issue(row.line, "indicator", row.text, vocab.MESSAGES["no_weight_score_pair"])
         return None
     before, note_cells = cells[:pair], cells[pair + 2:]
     name = before[0] if before else None
@@ -288,23 +288,23 @@ def _indicator_values(form: Form, row: Row, raw_cells: list[str], keys: list[str
         if len(before) > 3:
             name = " ".join(before[:-2])
             form.issue(row.line, "indicator_name", row.text,
-                       f"{len(before) - 2} cells before 年度指标值 joined into the indicator name", "repaired")
+                       vocab.MESSAGES["cells_joined_into_name"].format(n=len(before) - 2), "repaired")
         target, actual = before[-2], before[-1]
     elif len(before) == 2 and _VALUE_LIKE.match(before[0]):
         name, (target, actual) = None, before
-        form.issue(row.line, "indicator_name", row.text, "三级指标 name missing; the two values read as target and actual")
+        form.issue(row.line, "indicator_name", row.text, vocab.MESSAGES["indicator_name_missing"])
     elif len(before) == 2:
         positions = [i for i, c in enumerate(raw_cells) if c]
         slots = raw_cells[positions[0] + 1:positions[pair]]
         if len(slots) == 2 and not slots[0]:
             actual = before[1]
-            form.issue(row.line, "target", row.text, "年度指标值 cell empty; actual read from its own column")
+            form.issue(row.line, "target", row.text, vocab.MESSAGES["target_cell_empty"])
         else:
             target = before[1]
             form.issue(row.line, "actual", row.text,
-                       "only one of 年度指标值/实际完成值 printed; taken as the target, actual left empty")
+                       vocab.MESSAGES["one_value_printed"])
     else:
-        form.issue(row.line, "target", row.text, "neither 年度指标值 nor 实际完成值 printed")
+        form.issue(row.line, "target", row.text, vocab.MESSAGES["no_value_printed"])
     prefix = None
     if name:
         match = vocab.INDICATOR_PREFIX.match(name)
@@ -344,7 +344,7 @@ def _parse_total(form: Form, rows: list[Row]) -> None:
     form.project["total_weight"] = form.number(form.project["total_weight_raw"], line, "total_weight")
     form.project["total_score"] = form.number(form.project["total_score_raw"], line, "total_score")
     if len(numbers) != 2:
-        form.issue(line, "total", " | ".join(numbers), "总分 row does not hold exactly a weight and a score")
+        form.issue(line, "total", " | ".join(numbers), vocab.MESSAGES["total_row_unreadable"])
 
 
 def _check_complete(form: Form, sections: dict[str, list[Row]]) -> None:

@@ -64,8 +64,8 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import yaml
 

@@ -12,9 +12,9 @@ import os
 import pickle
 from pathlib import Path
 
+from selfeval.paths import PACKAGE_DIR
 from selfeval.run.per_file import FileResult, parse_file
 
-from selfeval.paths import PACKAGE_DIR
 # The sub-packages whose code and data decide the tables (not analysis/ or reports/).
 ETL_PACKAGES = ("vocab", "schema", "extract", "parse", "score", "store", "run")
 

@@ -32,7 +32,7 @@ def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
                          "forms_loaded": 0, "forms_rejected": 0, "duplicate_of": None, "status": "failed"})
     text, encoding, issues = decode(data, name)
     result.issues += issues
-    if text is None:
+    if text is None or encoding is None:
         return result
     result.file_row["encoding"] = encoding
     chunks, issues = split_forms(text, name, encoding)

@@ -7,18 +7,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import pandas as pd
 import pandera.pandas as pa
-from pandera.engines import pandas_engine
 import pyarrow
 import pyarrow.compute as pc
+from pandera.engines import pandas_engine
 
-from selfeval.vocab.value_sets import (BANDS, BASES, CHECKS, COMPARATORS, DIRECTIONS, GRADES, ISSUE_SEVERITIES, KINDS,
-                                       REASONS)
+from selfeval.vocab.value_sets import (
+    BANDS,
+    BASES,
+    CHECKS,
+    COMPARATORS,
+    DIRECTIONS,
+    GRADES,
+    ISSUE_SEVERITIES,
+    KINDS,
+    REASONS,
+)
 from selfeval.vocab.value_sets import SEVERITIES as CHECK_SEVERITIES
-
 
 # The tables of every run: one row per form or per its parts (FORM_TABLES), then the run's own.
 FORM_TABLES = ("projects", "funds", "indicators", "checks")
@@ -308,7 +316,7 @@ def _pandera_dtype(dtype: str):
     return _ArrowText("pyarrow") if dtype == "string" else _PANDAS_DTYPES[dtype]
 
 
-@lru_cache(maxsize=None)  # built once per table and process, not once per batch
+@cache  # built once per table and process, not once per batch
 def pandera_schema(table: str) -> pa.DataFrameSchema:
     spec = TABLES[table]
     return pa.DataFrameSchema(

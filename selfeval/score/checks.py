@@ -20,8 +20,8 @@ import pandas as pd
 
 from selfeval.score import scoring
 from selfeval.score.scoring import BEIJING, TOLERANCE_POINTS, TOLERANCE_RATE, Rule, close, is_missing
-
 from selfeval.vocab.value_sets import ARITHMETIC, CHECKS, FAR_EXCEEDED, SEVERITIES, Check  # noqa: F401
+
 # Amounts are printed in 万元 with up to 4 decimals: one yuan.
 TOLERANCE_AMOUNT = 0.0001
 FUND_AMOUNTS = ("initial_budget", "full_year_budget", "executed")

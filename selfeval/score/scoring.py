@@ -32,15 +32,29 @@ Scores are rounded to 2 decimals, half up, as printed on the forms.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import Any
 
 import pandas as pd
 
 from selfeval.score.values import ParsedValue, comparable, normalise, parse_value
 from selfeval.vocab.value_sets import (  # noqa: F401  (re-exported: the rule's vocabulary)
-    ACTUAL_IS_BOUND, ACTUAL_MISSING, BANDS, BASES, COMPOUND, DIRECTIONS, GRADES, NEGATIVE, QUALITATIVE, RATING, REASONS, REPEATS_TARGET, TARGET_MISSING, UNITS_NOT_COMPARABLE)
+    ACTUAL_IS_BOUND,
+    ACTUAL_MISSING,
+    BANDS,
+    BASES,
+    COMPOUND,
+    DIRECTIONS,
+    GRADES,
+    NEGATIVE,
+    QUALITATIVE,
+    RATING,
+    REASONS,
+    REPEATS_TARGET,
+    TARGET_MISSING,
+    UNITS_NOT_COMPARABLE,
+)
 
 # Printed and computed numbers are compared with these tolerances: 0.01 points for
 # scores and weights, 0.01 percentage points (0.0001 as a fraction) for rates.

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 from selfeval.vocab import load
-from selfeval.vocab.value_sets import COMPARATORS, KINDS, MAX_VALUE, UNITS_NOT_COMPARABLE
-
+from selfeval.vocab.value_sets import MAX_VALUE, UNITS_NOT_COMPARABLE
 
 NOTE_BOILERPLATE = "known boilerplate"
 NOTE_TOO_LARGE = "number too large to be a printed value"

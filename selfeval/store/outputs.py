@@ -71,7 +71,7 @@ def _has_bytes(values: pa.Array | pa.ChunkedArray, wanted: np.ndarray, first_onl
         if data_buffer is None:
             continue
         offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[chunk.offset:chunk.offset + len(chunk) + 1]
+        offsets: np.ndarray = np.frombuffer(offsets_buffer, dtype=offset_type)[chunk.offset:chunk.offset + len(chunk) + 1]
         data = np.frombuffer(data_buffer, dtype=np.uint8)
         if first_only:
             data = data[offsets[:-1][offsets[1:] > offsets[:-1]]]  # first byte of each non-empty cell
@@ -175,7 +175,7 @@ class StagedOutputs:
                 if raise_errors:
                     raise
 
-    def __enter__(self) -> "StagedOutputs":
+    def __enter__(self) -> StagedOutputs:
         return self
 
     def __exit__(self, *exc) -> None:

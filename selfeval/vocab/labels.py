@@ -48,6 +48,8 @@ GOAL_BLOCK = _labels("goal_block")
 INDICATOR_BLOCK = _labels("indicator_block")
 INDICATOR_HEADER = _labels("indicator_header")
 TOTAL_ROW = _labels("total_row")
+INDICATOR_TABLE_START = _labels("indicator_table_start")
+MESSAGES: dict[str, str] = VOCAB["messages"]
 
 
 def matches(cell: str | None, labels) -> bool:
