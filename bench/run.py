@@ -159,7 +159,7 @@ def bench(forms: int, jobs: int, notebooks: bool) -> dict:
 def latest_rows() -> list[dict]:
     """For each corpus size, the newest value of every column of bench/results.csv
     (a --no-notebooks run keeps the earlier notebook timings), smallest size first. Runs
-    with the pure-Python parser (SELFEVAL_PURE_PYTHON=1, for comparison) are left out."""
+    with the pure-Python parser (parser = python, kept for comparison) are left out."""
     latest: dict[int, dict] = {}
     with open(RESULTS, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
