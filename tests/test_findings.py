@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import etl
-from selfeval.paths import ROOT  # noqa: E402
+from selfeval.paths import ROOT
 from selfeval.run import pipeline
 
 XIAOGUAN = "北京市朝阳区人民政府小关街道办事处"
@@ -94,8 +94,8 @@ def test_readme_quotes_the_command_output(tmp_path):
 
     _pipeline.run(etl.RAW_DIR, tmp_path, use_cache=False)
     out = subprocess.run([sys.executable, "-m", "selfeval.analysis.findings", "--processed", str(tmp_path)],
-                         capture_output=True, text=True, cwd=etl.ROOT, check=True).stdout
-    readme = (etl.ROOT / "README.md").read_text(encoding="utf-8")
+                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- findings:start -->")[1].split("<!-- findings:end -->")[0]
     quoted = block.strip().removeprefix("```text").removesuffix("```").strip()
     assert quoted == out.strip().replace(str(tmp_path), "data/processed"), "run `make findings`"

@@ -2,12 +2,13 @@
 import json
 
 import etl
+from selfeval.paths import ROOT
 from selfeval.run import pipeline
 from selfeval.schema import fields as schema
 
 
 def test_docs_data_dictionary_is_generated_from_the_schema():
-    committed = (etl.ROOT / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
+    committed = (ROOT / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
     assert committed == schema.data_dictionary_markdown(), "run `make docs`"
 
 
