@@ -29,7 +29,8 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from selfeval import PACKAGE_DIR, compiled, schema, tables
-from selfeval.cells import to_rows
+from selfeval.cells import TAB_ROWS, to_rows
+from selfeval.extract import formats
 from selfeval.form import parse_form
 from selfeval.issues import Issue
 from selfeval.read import decode, split_forms
@@ -109,7 +110,9 @@ def validated_arrow(name: str, rows: list[dict]) -> pa.Table:
 ETL_SOURCES = ("pipeline.py", "read.py", "cells.py", "form.py", "numbers.py", "values.py", "scoring.py",
                "checks.py", "schema.py", "tables.py", "issues.py", "vocabulary.py",
                "vocabulary.yaml", "value_vocabulary.yaml",
-               "__init__.py", "compiled.py")  # which build of the parser runs (same tables, but be safe)
+               "__init__.py", "compiled.py",  # which build of the parser runs (same tables, but be safe)
+               "extract/formats/__init__.py", "extract/formats/sniff.py", "extract/formats/docx.py",
+               "extract/formats/xlsx.py", "extract/formats/pdf.py", "extract/formats/html.py")
 
 
 def code_fingerprint() -> str:
@@ -131,19 +134,24 @@ def read_sources(raw_dir: Path) -> dict[str, dict]:
 def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
     """One raw file -> rows for every table. Never raises: a failure becomes an issue."""
     sha = hashlib.sha256(data).hexdigest()
-    result = FileResult({"source_file": name, "sha256": sha, "encoding": None, "titles_seen": 0,
+    kind = formats.sniff(name, data)
+    result = FileResult({"source_file": name, "sha256": sha, "format": kind, "encoding": None, "titles_seen": 0,
                          "forms_loaded": 0, "forms_rejected": 0, "duplicate_of": None, "status": "failed"})
-    text, encoding, issues = decode(data, name)
+    text, encoding, locators, issues = _file_text(name, data, kind)
+    if locators is not None:
+        issues = _located(issues, locators)
     result.issues += issues
     if text is None:
         return result
     result.file_row["encoding"] = encoding
-    chunks, issues = split_forms(text, name, encoding)
-    result.issues += issues
+    chunks, issues = split_forms(text, name, encoding or kind)
+    result.issues += issues if locators is None else _located(issues, locators)
     result.file_row["titles_seen"] = len(chunks)
+    # a document's lines are table rows, tab-separated by its reader: never cell_per_line
+    forced_layout = None if locators is None else TAB_ROWS
     for chunk in chunks:
         try:
-            layout, rows = to_rows(chunk.lines)
+            layout, rows = to_rows(chunk.lines, forced_layout)
             form = parse_form(chunk, layout, rows)
         except Exception as exc:  # a parser bug must not take the other forms down
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()
@@ -151,7 +159,7 @@ def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
                                        f"parser failed on this form: {last}", "error"))
             result.file_row["forms_rejected"] += 1
             continue
-        result.issues += form.issues
+        result.issues += form.issues if locators is None else _located(form.issues, locators)
         if any(i.severity == "error" for i in form.issues):
             result.file_row["forms_rejected"] += 1
             result.issues.append(Issue(name, chunk.form_id, chunk.first_line, "form", chunk.title,
@@ -165,6 +173,38 @@ def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
     result.file_row["status"] = "ok" if not rejected and loaded else ("partial" if loaded else "failed")
     result.issues += source_issues(name, sha, source)
     return result
+
+
+def _file_text(name: str, data: bytes, kind: str) -> tuple[str | None, str | None, list[str] | None, list[Issue]]:
+    """(text, encoding, locators, issues): a text export decoded, or a document (Word, Excel,
+    PDF, web page) read into tab-separated lines by its reader (selfeval/extract/formats/),
+    locators then saying where each line is in the document. text is None when the file
+    cannot be read: then one error says why and what to do."""
+    if kind == formats.TEXT:
+        text, encoding, issues = decode(data, name)
+        return text, encoding, None, issues
+    try:
+        document = formats.read_document(name, data, kind)
+    except formats.ReadError as exc:
+        return None, None, None, [Issue(name, None, None, "file", None, str(exc), "error")]
+    except Exception as exc:  # a reader's bug or a library's surprise must not take the run down
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return None, None, None, [Issue(name, None, None, "file", None,
+                                        f"{name}: cannot read this {kind} file ({last[:200]}); "
+                                        "save it again from its program or ask for a new copy", "error")]
+    return document.text, document.encoding, [line.locator for line in document.lines], []
+
+
+def _located(issues: list[Issue], locators: list[str]) -> list[Issue]:
+    """A document's issues with the place of their line in the document (line numbers count
+    the reader's lines: one per table row or paragraph)."""
+    located = []
+    for issue in issues:
+        if issue.line is not None and 1 <= issue.line <= len(locators):
+            issue = Issue(issue.source_file, issue.form_id, issue.line, issue.field, issue.raw_text,
+                          f"{issue.message} [{locators[issue.line - 1]}]", issue.severity)
+        located.append(issue)
+    return located
 
 
 def source_issues(name: str, sha: str, source: dict | None) -> list[Issue]:
@@ -224,7 +264,9 @@ def _parse_cached(args) -> FileResult:
 
 
 def raw_files(raw_dir: Path) -> list[Path]:
-    return sorted(p for p in raw_dir.glob("*.txt") if p.is_file())
+    """The raw folder's forms: text exports and documents (.txt .docx .doc .xlsx .xls .pdf
+    .html .htm, extensions in any case). The format itself is then decided by content."""
+    return sorted(p for p in raw_dir.glob("*") if p.suffix.lower() in formats.RAW_EXTENSIONS and p.is_file())
 
 
 def raw_fingerprint(raw_dir: Path, previous: dict | None = None) -> dict[str, str]:
@@ -311,7 +353,8 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
                             f"counted as rejected here", "warning"))
         issues.extend(source_issues(path.name, first["sha256"], sources.get(path.name)))
     if not paths:
-        issues.append(Issue(str(raw_dir), None, None, "file", None, f"no *.txt files in {raw_dir}", "error"))
+        issues.append(Issue(str(raw_dir), None, None, "file", None,
+                            f"no form files ({' '.join(formats.RAW_EXTENSIONS)}) in {raw_dir}", "error"))
     if cache_dir:
         prune_cache(cache_dir, {args[4] for args in work})
     return rows, issues

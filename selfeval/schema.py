@@ -19,6 +19,7 @@ from selfeval.checks import CHECKS
 from selfeval.checks import SEVERITIES as CHECK_SEVERITIES
 from selfeval.scoring import BANDS, BASES, DIRECTIONS, GRADES, REASONS
 from selfeval.values import COMPARATORS, KINDS
+from selfeval.extract.formats.sniff import FORMATS as FILE_FORMATS
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,10 @@ TABLES: dict[str, dict] = {
         "columns": [
             _c("source_file", "string", "来源文件", "raw file name under data/raw/", nullable=False),
             _c("sha256", "string", "校验值", "sha256 of the file's bytes", nullable=False),
-            _c("encoding", "string", "编码", "encoding the file was decoded with"),
+            _c("format", "string", "文件格式", "format decided by the file's content (selfeval/extract/formats/sniff.py): "
+               "text, docx, doc, xlsx, xls, pdf, html; encrypted, zip, ole: an unreadable kind", nullable=False,
+               checks=(pa.Check.isin(list(FILE_FORMATS)),)),
+            _c("encoding", "string", "编码", "encoding a text export or web page was decoded with (null: Word, Excel, PDF)"),
             _c("titles_seen", "int", "表头数", "form titles found in the file", nullable=False, checks=_NONNEG),
             _c("forms_loaded", "int", "已载入", "forms that became rows of projects", nullable=False, checks=_NONNEG),
             _c("forms_rejected", "int", "未载入", "forms not loaded: an error-level parse issue, or the file duplicates an earlier one",

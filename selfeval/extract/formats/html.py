@@ -1,0 +1,174 @@
+"""Saved web pages (.html/.htm) -> lines: the form tables' rows and the title lines (lxml).
+
+- Encoding: a BOM, else the page's own <meta charset> / http-equiv Content-Type (gb2312 and
+  gbk read as their superset GB18030), else UTF-8, else GB18030.
+- rowspan/colspan are expanded over a grid: a merged cell's text in its first position and
+  "" in the others, so every row keeps its columns.
+- Site boilerplate is left out: a table is read only when it holds no table itself (an
+  outer layout table is looked through) and at least one cell is a label of the form
+  (vocabulary.yaml: 项目名称, 年度资金总额, 一级指标...) or a form title; navigation bars,
+  link lists and footers are neither. Text outside tables is kept only when it is a form
+  title or a year line (（2024年度）), the lines the text exports print above each table.
+- Text is read as a browser shows it: runs of white space are one space, <br> and block
+  ends break a cell's lines, &nbsp; is a space.
+"""
+from __future__ import annotations
+
+import re
+
+from selfeval import vocabulary as vocab
+from selfeval.extract.formats import Document, Line, ReadError, clean_cell, join_wrapped
+from selfeval.extract.formats.sniff import HTML
+from selfeval.read import is_title
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.IGNORECASE)
+_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "utf8": "utf-8"}
+_SPACES = re.compile(r"[ \t\r\n\f]+")
+_BLOCKS = frozenset("p div h1 h2 h3 h4 h5 h6 li ul ol section article header footer nav table tr td th "
+                    "caption thead tbody tfoot center pre blockquote dl dt dd form body".split())
+_SKIPPED = frozenset(("script", "style", "noscript", "template", "head", "title"))
+_LABELS = frozenset((*vocab.HEADER_LABELS, *vocab.FUND_LINES, *vocab.FUND_COLUMNS, *vocab.INDICATOR_HEADER,
+                     *vocab.FUNDS_BLOCK, *vocab.GOAL_BLOCK, *vocab.INDICATOR_BLOCK, *vocab.TOTAL_ROW))
+
+
+def decode(name: str, data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    declared = _META_CHARSET.search(data[:4096])
+    candidates = []
+    if declared:
+        label = declared.group(1).decode("ascii", "ignore").lower()
+        candidates.append(_ALIASES.get(label, label))
+    candidates += ["utf-8", "gb18030"]
+    for encoding in candidates:
+        try:
+            return data.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise ReadError(f"{name}: web page in an unknown encoding (not {', '.join(dict.fromkeys(candidates))}); "
+                    "open it in a browser and save it again as UTF-8")
+
+
+def read(name: str, data: bytes) -> Document:
+    import lxml.html
+    from lxml import etree
+
+    text, encoding = decode(name, data)
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ReadError(f"{name}: not a readable web page ({type(exc).__name__}: {exc})") from None
+    lines: list[Line] = []
+    _walk(root, lines, {"table": 0, "text": 0}, [])
+    if not lines:
+        raise ReadError(f"{name}: web page without a form table or title (no table holds a label such as 项目名称); "
+                        "check that the page is the form itself, not a list of links to it")
+    return Document(HTML, lines, encoding)
+
+
+def _tag(element) -> str:
+    return element.tag.lower() if isinstance(element.tag, str) else ""
+
+
+def _walk(element, lines: list[Line], counter: dict, buffer: list[str]) -> None:
+    """Document order: tables as rows, other text gathered into lines at block ends."""
+    tag = _tag(element)
+    if tag in _SKIPPED or not tag:
+        return
+    if tag == "table" and not any(True for _ in element.iter("table") if _ is not element):
+        _flush(buffer, lines, counter)
+        counter["table"] += 1
+        rows = _grid(element)
+        if any(vocab.norm_label(cell) in _LABELS or is_title(cell) for row in rows for cell in row):
+            lines += [Line(row, f"table {counter['table']}, row {number}")
+                      for number, row in enumerate(rows, start=1) if any(row)]
+        return
+    block = tag in _BLOCKS or tag == "br"
+    if block:
+        _flush(buffer, lines, counter)
+    if element.text and tag != "br":
+        buffer.append(element.text)
+    for child in element:
+        _walk(child, lines, counter, buffer)
+        if child.tail:
+            buffer.append(child.tail)
+    if block:
+        _flush(buffer, lines, counter)
+
+
+def _flush(buffer: list[str], lines: list[Line], counter: dict) -> None:
+    """Text gathered outside tables: kept if it is a form title or a year line."""
+    text = _visible("".join(buffer))
+    buffer.clear()
+    if not text:
+        return
+    counter["text"] += 1
+    if is_title(text) or vocab.YEAR.fullmatch(vocab.norm_label(text).strip("()（）")):
+        lines.append(Line([text], f"text {counter['text']}"))
+
+
+def _visible(text: str) -> str:
+    return _SPACES.sub(" ", text).replace("\xa0", " ").strip()
+
+
+def _cell_text(cell) -> str:
+    """A cell's text as shown: <br> and blocks break lines, joined as wrapped lines are."""
+    parts: list[str] = []
+
+    def walk(element) -> None:
+        tag = _tag(element)
+        if tag in _SKIPPED:
+            return
+        if tag == "br" or (tag in _BLOCKS and parts):
+            parts.append("\n")
+        if element.text and tag != "br":
+            parts.append(element.text)
+        for child in element:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(cell)
+    return clean_cell(join_wrapped([_visible(part) for part in "".join(parts).split("\n")]))
+
+
+def _grid(table) -> list[list[str]]:
+    """The table's rows with rowspan/colspan expanded (a merged cell's text once)."""
+    rows: list[list[str]] = []
+    pending: dict[tuple[int, int], bool] = {}  # grid positions covered by a rowspan from above
+    trs = [tr for tr in table.iter("tr") if _owner(tr) is table]
+    for r, tr in enumerate(trs):
+        row: list[str] = []
+        column = 0
+        for cell in (c for c in tr if _tag(c) in ("td", "th")):
+            while pending.pop((r, column), False):
+                row.append("")
+                column += 1
+            colspan, rowspan = _span(cell.get("colspan")), _span(cell.get("rowspan"))
+            row += [_cell_text(cell)] + [""] * (colspan - 1)
+            for down in range(1, rowspan):
+                for across in range(colspan):
+                    pending[(r + down, column + across)] = True
+            column += colspan
+        while pending.pop((r, column), False):
+            row.append("")
+            column += 1
+        rows.append(row)
+    width = max(map(len, rows), default=0)
+    return [row + [""] * (width - len(row)) for row in rows]
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 1000))  # a page's rowspan="9999" must not build a huge grid
+    except ValueError:
+        return 1
+
+
+def _owner(tr):
+    parent = tr.getparent()
+    while parent is not None and _tag(parent) != "table":
+        parent = parent.getparent()
+    return parent
