@@ -44,6 +44,16 @@ def rendered(tmp_path_factory):
     return render.render_all(tmp_path_factory.mktemp("rendered"), kinds)
 
 
+_parsed: dict[Path, pipeline.FileResult] = {}
+
+
+def parsed(path: Path) -> pipeline.FileResult:
+    """A rendering parsed once for the module (reading a PDF takes seconds)."""
+    if path not in _parsed:
+        _parsed[path] = pipeline.parse_file(path.name, path.read_bytes(), None)
+    return _parsed[path]
+
+
 @pytest.fixture(scope="module")
 def text_results():
     return {name: pipeline.parse_file(name, (RAW / name).read_bytes(), None) for name in render.SEED_FORMS}
@@ -72,7 +82,7 @@ def test_format_invariance(kind, seed, rendered, text_results):
     if kind == "pdf" and not render.fonts_available():
         pytest.skip(f"PDF fixtures need {render.FONT_FILE} (make fonts)")
     path = next(p for p in rendered[kind] if p.stem == Path(seed).stem)
-    result = pipeline.parse_file(path.name, path.read_bytes(), None)
+    result = parsed(path)
     text = text_results[seed]
     count = render.SEED_FORMS[seed] or len(text.projects)
     assert result.file_row["format"] == kind
@@ -107,7 +117,7 @@ def test_002s_long_indicator_table_breaks_over_a_pdf_page_and_stays_one_form(ren
         if len(pages) > 1:
             split.append(number)
     assert split, "no indicator table of file 002 breaks over a page: change the page layout"
-    result = pipeline.parse_file(path.name, path.read_bytes(), None)
+    result = parsed(path)
     for number in split:
         form_id = f"002_fd002be877c499a2#{number:03d}"
         expected = [i for i in text_results["002_fd002be877c499a2.txt"].indicators if i["form_id"] == form_id]
