@@ -63,11 +63,16 @@ def read(name: str, data: bytes) -> Document:
 
 
 def _encrypted(exc: BaseException) -> bool:
-    seen = exc
-    while seen is not None:
+    """pdfminer's PDFPasswordIncorrect / PDFEncryptionError, also as the cause (or the
+    argument: pdfplumber's PdfminerException) of the exception pdfplumber raises."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a chain of causes is short; never loop on a cycle
+        if seen is None:
+            break
         if any(word in type(seen).__name__ for word in ("Password", "Encrypt")) or "password" in str(seen).lower():
             return True
-        seen = seen.__cause__ or seen.__context__ or (seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None)
+        argument = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = seen.__cause__ or seen.__context__ or argument
     return False
 
 
