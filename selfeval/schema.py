@@ -58,7 +58,8 @@ TABLES: dict[str, dict] = {
         "description": "One row per form (项目支出绩效自评表): header, goal, budget line and totals.",
         "primary_key": ["form_id"],
         "columns": [
-            _c("form_id", "string", "表单编号", "stable id: source file stem + '#' + ordinal in the file", nullable=False),
+            _c("form_id", "string", "表单编号", "stable id: source file stem (a .txt export) or name (a document: "
+               "a.docx) + '#' + ordinal in the file", nullable=False),
             _c("source_file", "string", "来源文件", "raw file name under data/raw/", nullable=False),
             _c("form_ordinal", "int", "文件内序号", "1-based position of the form in its file", nullable=False),
             _c("first_line", "int", "起始行", "line number of the form's title in the raw file", nullable=False),
