@@ -197,6 +197,32 @@ def test_xlsx_merged_ranges_numbers_as_shown_and_every_sheet():
     assert lines[2].locator == "sheet second, row 3"
 
 
+def test_xlsx_numbers_shown_with_their_percent_and_decimal_formats():
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for cell, value, number_format in (("A1", 0.9974, "0.00%"), ("B1", 128.1, "0.00"), ("C1", 1234.5, "#,##0.00"),
+                                       ("D1", 1, "0%"), ("E1", "text", "0.00%"), ("F1", 9.97, "General")):
+        sheet[cell] = value
+        sheet[cell].number_format = number_format
+    out = io.BytesIO()
+    workbook.save(out)
+    # 执行率 as printed (99.74%), never 0.9974 (which the parser would read as 0.9974%)
+    assert read_document("t.xlsx", out.getvalue()).lines[0].cells == ["99.74%", "128.10", "1234.50", "100%", "text",
+                                                                       "9.97"]
+
+
+def test_the_rendered_workbook_holds_numbers_and_percentages_as_numbers(rendered):
+    import openpyxl
+
+    path = next(p for p in rendered["xlsx"] if p.stem.startswith("002"))
+    sheet = openpyxl.load_workbook(path)["表1"]
+    total = next(row for row in sheet.iter_rows() if row[1].value == "年度资金总额")  # 002 line 10
+    assert [c.value for c in total[2:8]] == [128.18, 128.18, 127.85, 10, 0.9974, 9.97]
+    assert total[6].number_format == "0.00%"
+
+
 def _pdf(draw) -> bytes:
     from fpdf import FPDF
 
