@@ -310,6 +310,15 @@ def test_html_rowspan_colspan_boilerplate_and_declared_encoding():
         ["", "CPU内存", ""]]  # a <br> inside Chinese text joins without a space, as wrapped cells do
 
 
+def test_html_table_nested_in_a_form_cell_is_kept_as_rows_of_its_own():
+    page = """<html><body><table><tr><td><p>项目支出绩效自评表</p>
+      <table border=1><tr><td>项目名称</td><td>运维<table><tr><td>a</td><td>b</td></tr></table></td></tr>
+      <tr><td>主管部门</td><td>城管</td></tr></table></td></tr></table>
+      <table><tr><td><a href="/">首页</a></td></tr></table></body></html>"""
+    assert [line.cells for line in read_document("t.html", page.encode()).lines] == [
+        ["项目支出绩效自评表"], ["项目名称", "运维"], ["a", "b"], ["主管部门", "城管"]]
+
+
 def test_html_encoding_without_meta_utf8_then_gb18030():
     page = "<table><tr><td>项目名称</td><td>运维</td></tr></table>"
     assert read_document("a.htm", page.encode("utf-8")).encoding == "utf-8"

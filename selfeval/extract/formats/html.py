@@ -4,10 +4,11 @@
   gbk read as their superset GB18030), else UTF-8, else GB18030.
 - rowspan/colspan are expanded over a grid: a merged cell's text in its first position and
   "" in the others, so every row keeps its columns.
-- Site boilerplate is left out: a table is read only when it holds no table itself (an
-  outer layout table is looked through) and at least one cell is a label of the form
-  (vocabulary.yaml: 项目名称, 年度资金总额, 一级指标...) or a form title; navigation bars,
-  link lists and footers are neither. Text outside tables is kept only when it is a form
+- Site boilerplate is left out: a table is read only when one of its own cells is a label
+  of the form (vocabulary.yaml: 项目名称, 年度资金总额, 一级指标...) or a form title (a table
+  nested in one of its cells then gives lines of its own after that row); a table without
+  such a cell is looked through when it holds tables (a layout table around the content)
+  and left out otherwise: navigation bars, link lists and footers. Text outside tables is kept only when it is a form
   title or a year line (（2024年度）), the lines the text exports print above each table.
 - Text is read as a browser shows it: runs of white space are one space, <br> and block
   ends break a cell's lines, &nbsp; is a space.
@@ -72,19 +73,32 @@ def _tag(element) -> str:
     return element.tag.lower() if isinstance(element.tag, str) else ""
 
 
-def _walk(element, lines: list[Line], counter: dict, buffer: list[str]) -> None:
-    """Document order: tables as rows, other text gathered into lines at block ends."""
+def _walk(element, lines: list[Line], counter: dict, buffer: list[str], in_form: bool = False) -> None:
+    """Document order: tables as rows, other text gathered into lines at block ends.
+    in_form: the element is a table nested in a form table's cell (kept whatever it holds)."""
     tag = _tag(element)
     if tag in _SKIPPED or not tag:
         return
-    if tag == "table" and not any(True for _ in element.iter("table") if _ is not element):
-        _flush(buffer, lines, counter)
-        counter["table"] += 1
-        rows = _grid(element)
-        if any(vocab.norm_label(cell) in _LABELS or is_title(cell) for row in rows for cell in row):
-            lines += [Line(row, f"table {counter['table']}, row {number}")
-                      for number, row in enumerate(rows, start=1) if any(row)]
-        return
+    if tag == "table":
+        rows, nested = _grid(element)
+        labelled = any(vocab.norm_label(cell) in _LABELS for row in rows for cell in row)
+        # a title in a cell makes a form table only of a table without tables inside: a
+        # layout table's cell holding the title paragraph and the form table is looked through
+        titled = not any(nested) and any(is_title(cell) for row in rows for cell in row)
+        if in_form or labelled or titled:
+            # a form table: its rows, and a table nested in a row's cell as lines after that row
+            _flush(buffer, lines, counter)
+            counter["table"] += 1
+            where = f"table {counter['table']}"
+            for number, (row, inner) in enumerate(zip(rows, nested), start=1):
+                if any(row):
+                    lines.append(Line(row, f"{where}, row {number}"))
+                for table in inner:
+                    _walk(table, lines, counter, [], in_form=True)
+            return
+        if not any(nested):
+            return  # a table of links, a footer: site boilerplate
+        # else a layout table around the content: looked through below
     block = tag in _BLOCKS or tag == "br"
     if block:
         _flush(buffer, lines, counter)
@@ -119,8 +133,8 @@ def _cell_text(cell) -> str:
 
     def walk(element) -> None:
         tag = _tag(element)
-        if tag in _SKIPPED:
-            return
+        if tag in _SKIPPED or (tag == "table" and element is not cell):
+            return  # a nested table is read as rows of its own
         if tag == "br" or (tag in _BLOCKS and parts):
             parts.append("\n")
         if element.text and tag != "br":
@@ -134,14 +148,17 @@ def _cell_text(cell) -> str:
     return clean_cell(join_wrapped([_visible(part) for part in "".join(parts).split("\n")]))
 
 
-def _grid(table) -> list[list[str]]:
-    """The table's rows with rowspan/colspan expanded (a merged cell's text once)."""
+def _grid(table) -> tuple[list[list[str]], list[list]]:
+    """The table's own rows with rowspan/colspan expanded (a merged cell's text once), and
+    for each row the tables nested in its cells."""
     rows: list[list[str]] = []
+    nested: list[list] = []
     pending: dict[tuple[int, int], bool] = {}  # grid positions covered by a rowspan from above
     trs = [tr for tr in table.iter("tr") if _owner(tr) is table]
     for r, tr in enumerate(trs):
         row: list[str] = []
         column = 0
+        nested.append([t for c in tr if _tag(c) in ("td", "th") for t in c.iter("table") if _owner_of(t) is c])
         for cell in (c for c in tr if _tag(c) in ("td", "th")):
             while pending.pop((r, column), False):
                 row.append("")
@@ -157,7 +174,7 @@ def _grid(table) -> list[list[str]]:
             column += 1
         rows.append(row)
     width = max(map(len, rows), default=0)
-    return [row + [""] * (width - len(row)) for row in rows]
+    return [row + [""] * (width - len(row)) for row in rows], nested
 
 
 def _span(value: str | None) -> int:
@@ -165,6 +182,14 @@ def _span(value: str | None) -> int:
         return max(1, min(int(value or 1), 1000))  # a page's rowspan="9999" must not build a huge grid
     except ValueError:
         return 1
+
+
+def _owner_of(table):
+    """The cell (td/th) a nested table sits in, directly (not in a deeper table)."""
+    parent = table.getparent()
+    while parent is not None and _tag(parent) not in ("td", "th", "table"):
+        parent = parent.getparent()
+    return parent
 
 
 def _owner(tr):
