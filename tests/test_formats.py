@@ -278,6 +278,21 @@ def test_pdf_merged_cell_none_is_read_as_empty_and_a_table_over_two_pages_is_one
 
 
 @needs_font
+def test_pdf_page_numbers_in_the_margins_are_not_rows():
+    def draw(pdf):
+        for page, footer in ((1, "- 1 -"), (2, "第 2 页 共 2 页")):
+            pdf.add_page()
+            _grid(pdf, 20, [["绩效指标", "产出指标", f"{page}"]])
+            pdf.set_xy(90, 285)
+            pdf.cell(30, 5, footer)
+        pdf.set_xy(10, 100)
+        pdf.cell(30, 5, "12")  # a number in the body of the page stays
+
+    assert [line.cells for line in read_document("t.pdf", _pdf(draw)).lines] == [
+        ["绩效指标", "产出指标", "1"], ["绩效指标", "产出指标", "2"], ["12"]]
+
+
+@needs_font
 def test_pdf_without_rules_is_read_from_word_positions():
     def draw(pdf):
         pdf.add_page()

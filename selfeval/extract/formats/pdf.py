@@ -6,6 +6,7 @@ outside them, in reading order (top to bottom) (pdfplumber).
 - A cell's wrapped lines are joined as the text exports join them (Chinese without a space).
 - A table continued on the next page is simply more rows: a form lasts until the next title
   line, whatever page its rows are on, so a form split over pages stays one form.
+- Page numbers in the top and bottom margins are left out.
 - A page without ruled tables is read from word positions: words on one line (same top)
   form a row, and a gap wider than a character starts a new cell.
 - No text layer at all (a scan): one error, "scanned: no text layer". An encrypted PDF
@@ -14,6 +15,7 @@ outside them, in reading order (top to bottom) (pdfplumber).
 from __future__ import annotations
 
 import io
+import re
 
 from selfeval.extract.formats import Document, Line, ReadError, clean_cell, join_wrapped
 from selfeval.extract.formats.sniff import PDF
@@ -22,6 +24,10 @@ from selfeval.extract.formats.sniff import PDF
 _LINE_TOLERANCE = 3.0
 # a gap between words wider than this many times the font size starts a new cell
 _CELL_GAP = 1.0
+# page numbers in the top or bottom margin ("- 3 -", "第 3 页 共 8 页", "3/8") are not rows of a
+# form: a form running over the page would otherwise get a stray number among its rows
+_PAGE_NUMBER = re.compile(r"^[-—–\s]*(第\s*)?\d{1,4}\s*页?\s*([/／]\s*\d{1,4}|共\s*\d{1,4}\s*页)?[-—–\s]*$")
+_MARGIN_SHARE = 0.08  # of the page height, at the top and at the bottom
 
 
 def read(name: str, data: bytes) -> Document:
@@ -89,6 +95,9 @@ def _page_lines(page, page_number: int) -> list[Line]:
         items.append((table.bbox[1], 1, [line for line in table_lines if any(line.cells)]))
         outside = outside.outside_bbox(table.bbox)
     for top, cells in _word_lines(outside):
+        in_margin = top < page.height * _MARGIN_SHARE or top > page.height * (1 - _MARGIN_SHARE)
+        if in_margin and _PAGE_NUMBER.match(" ".join(cells)):
+            continue
         items.append((top, 0, [Line(cells, f"page {page_number}, text at {top:.0f} pt")]))
     items.sort(key=lambda item: (item[0], item[1]))
     return [line for _, _, group in items for line in group]
