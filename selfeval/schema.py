@@ -180,7 +180,7 @@ TABLES: dict[str, dict] = {
             _c("source_file", "string", "来源文件", "raw file name under data/raw/", nullable=False),
             _c("sha256", "string", "校验值", "sha256 of the file's bytes", nullable=False),
             _c("format", "string", "文件格式", "format decided by the file's content (selfeval/extract/formats/sniff.py): "
-               "text, docx, doc, xlsx, xls, pdf, html; encrypted, zip, ole: an unreadable kind", nullable=False,
+               "text, docx, doc, xlsx, xls, pdf, html, rtf; encrypted, zip, ole: an unreadable kind", nullable=False,
                checks=(pa.Check.isin(list(FILE_FORMATS)),)),
             _c("encoding", "string", "编码", "encoding a text export or web page was decoded with (null: Word, Excel, PDF)"),
             _c("titles_seen", "int", "表头数", "form titles found in the file", nullable=False, checks=_NONNEG),

@@ -457,6 +457,14 @@ def test_doc_without_libreoffice_names_the_file_and_the_fix():
         read_document("old.doc", _ole("WordDocument"))
 
 
+@pytest.mark.skipif(shutil.which("soffice") is not None, reason="LibreOffice is installed: RTF files are converted")
+def test_rtf_named_doc_is_told_apart_and_gets_the_same_clear_error():
+    data = rb"{\rtf1\ansi{\fonttbl\f0 SimSun;}\f0 \u39033?\u30446?}"
+    assert sniff("old.doc", data) == "rtf"
+    with pytest.raises(ReadError, match=r"old\.doc: a rich-text \(RTF\) file, .*install LibreOffice"):
+        read_document("old.doc", data)
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
 def test_doc_is_converted_by_libreoffice(tmp_path):
     import subprocess

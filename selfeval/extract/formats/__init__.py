@@ -1,6 +1,6 @@
 """Documents as agencies publish them -> the tab-separated text the form parser reads.
 
-One reader per format (docx.py, xlsx.py, pdf.py, html.py; .doc through LibreOffice), each
+One reader per format (docx.py, xlsx.py, pdf.py, html.py; .doc and RTF through LibreOffice), each
 turning a document into `Line`s: one line per table row, its cells separated by tabs, and a
 line of its own for each paragraph outside the tables (the title 项目支出绩效自评表, the year).
 A merged cell is read ONCE: its text in the merge's first grid position and "" in the
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from selfeval.extract.formats import sniff as sniffing
-from selfeval.extract.formats.sniff import (DOC, DOCX, ENCRYPTED, HTML, OLE, PDF, TEXT, XLS, XLSX, ZIP,
+from selfeval.extract.formats.sniff import (DOC, DOCX, ENCRYPTED, HTML, OLE, PDF, RTF, TEXT, XLS, XLSX, ZIP,
                                             by_extension, sniff)
 
-DOCUMENT_FORMATS = (DOCX, DOC, XLSX, XLS, PDF, HTML)
+DOCUMENT_FORMATS = (DOCX, DOC, XLSX, XLS, PDF, HTML, RTF)
 RAW_EXTENSIONS = tuple(sniffing.EXTENSIONS)  # the files the raw folder's listing takes
 
 
@@ -98,8 +98,8 @@ def read_document(name: str, data: bytes, kind: str | None = None) -> Document:
     if kind == HTML:
         from selfeval.extract.formats import html
         return html.read(name, data)
-    if kind == DOC:
-        return read_doc(name, data)
+    if kind in (DOC, RTF):
+        return read_doc(name, data, kind)
     if kind == ENCRYPTED:
         raise ReadError(f"{name}: password-protected (encrypted) Office document; open it with its password "
                         "and save a copy without one (File > Info > Protect), then put that copy in data/raw/")
@@ -112,14 +112,16 @@ def read_document(name: str, data: bytes, kind: str | None = None) -> Document:
     raise ReadError(f"{name}: not a document format ({kind})")
 
 
-def read_doc(name: str, data: bytes) -> Document:
-    """A Word 97-2003 .doc, converted to .docx by LibreOffice (headless) and read as .docx."""
+def read_doc(name: str, data: bytes, kind: str = DOC) -> Document:
+    """A Word 97-2003 .doc (or an RTF file), converted to .docx by LibreOffice (headless)
+    and read as .docx."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    what = "a Word 97-2003 .doc file" if kind == DOC else "a rich-text (RTF) file"
     if soffice is None:
-        raise ReadError(f"{name}: a Word 97-2003 .doc file, which needs LibreOffice to be read; "
+        raise ReadError(f"{name}: {what}, which needs LibreOffice to be read; "
                         "install LibreOffice (soffice on PATH) or open it in Word and save it as .docx")
     with tempfile.TemporaryDirectory(prefix="selfeval-doc-") as tmp:
-        source = Path(tmp) / "form.doc"
+        source = Path(tmp) / f"form.{kind}"
         source.write_bytes(data)
         try:
             # a profile folder of its own: a LibreOffice already running for the user would take the job
@@ -128,11 +130,11 @@ def read_doc(name: str, data: bytes) -> Document:
                            check=True, capture_output=True, timeout=120)
             converted = (Path(tmp) / "form.docx").read_bytes()
         except (subprocess.SubprocessError, OSError) as exc:
-            raise ReadError(f"{name}: LibreOffice could not convert this .doc to .docx ({type(exc).__name__}); "
+            raise ReadError(f"{name}: LibreOffice could not convert {what} to .docx ({type(exc).__name__}); "
                             "open it in Word and save it as .docx") from None
     from selfeval.extract.formats import docx
     document = docx.read(name, converted)
-    document.format = DOC
+    document.format = kind
     return document
 
 

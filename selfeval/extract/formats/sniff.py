@@ -8,6 +8,7 @@ downloads are often misnamed (a .doc that is really .docx, a .xls that is an HTM
 - an OLE2 compound file (D0 CF 11 E0): its directory names the streams (UTF-16LE names):
   WordDocument -> doc, Workbook/Book -> xls, EncryptedPackage -> encrypted (a password-
   protected .docx/.xlsx is stored that way); else by extension;
+- `{\\rtf` at the start: rtf (Word opens it; downloads named .doc often are);
 - `<html`, `<table` or `<!doctype html` in the first KB: html;
 - anything else: text (the text exports), unless the extension names a document format,
   in which case that reader is tried and says what is wrong with the file.
@@ -22,7 +23,8 @@ TEXT, DOCX, DOC, XLSX, XLS, PDF, HTML = "text", "docx", "doc", "xlsx", "xls", "p
 ENCRYPTED = "encrypted"  # an OLE2 wrapper around an encrypted .docx/.xlsx (a password on opening)
 ZIP = "zip"              # a zip that is neither a Word nor an Excel document
 OLE = "ole"              # an OLE2 file of another kind (PowerPoint, msg...) or unreadable
-FORMATS = (TEXT, DOCX, DOC, XLSX, XLS, PDF, HTML, ENCRYPTED, ZIP, OLE)  # the files table's `format` values
+RTF = "rtf"              # rich text, often what a download named .doc really is
+FORMATS = (TEXT, DOCX, DOC, XLSX, XLS, PDF, HTML, RTF, ENCRYPTED, ZIP, OLE)  # the files table's `format` values
 
 # extension (lower case, with the dot) -> format, for the raw folder's listing and the fallback
 EXTENSIONS = {".txt": TEXT, ".docx": DOCX, ".doc": DOC, ".xlsx": XLSX, ".xls": XLS, ".pdf": PDF,
@@ -67,6 +69,8 @@ def sniff(name: str, data: bytes) -> str:
             if stream in data:
                 return kind
         return extension if extension in (DOC, XLS) else OLE
+    if data.lstrip()[:5] == b"{\\rtf":
+        return RTF
     lowered = head.lower().lstrip(b"\xef\xbb\xbf \t\r\n")
     if b"<html" in lowered or b"<table" in lowered or lowered.startswith(b"<!doctype html"):
         return HTML
