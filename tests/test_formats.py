@@ -334,6 +334,12 @@ def test_html_table_nested_in_a_form_cell_is_kept_as_rows_of_its_own():
         ["项目支出绩效自评表"], ["项目名称", "运维"], ["a", "b"], ["主管部门", "城管"]]
 
 
+def test_html_title_in_a_table_caption_is_the_title_line():
+    page = "<table><caption>朝阳区项目支出绩效自评表</caption><tr><td>项目名称</td><td>运维</td></tr></table>"
+    assert [line.cells for line in read_document("t.html", page.encode()).lines] == [
+        ["朝阳区项目支出绩效自评表"], ["项目名称", "运维"]]
+
+
 def test_html_encoding_without_meta_utf8_then_gb18030():
     page = "<table><tr><td>项目名称</td><td>运维</td></tr></table>"
     assert read_document("a.htm", page.encode("utf-8")).encoding == "utf-8"

@@ -88,6 +88,9 @@ def _walk(element, lines: list[Line], counter: dict, buffer: list[str], in_form:
         if in_form or labelled or titled:
             # a form table: its rows, and a table nested in a row's cell as lines after that row
             _flush(buffer, lines, counter)
+            for caption in (c for c in element if _tag(c) == "caption"):  # the title is often printed there
+                buffer.append(_cell_text(caption))
+                _flush(buffer, lines, counter)
             counter["table"] += 1
             where = f"table {counter['table']}"
             for number, (row, inner) in enumerate(zip(rows, nested), start=1):
