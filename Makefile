@@ -16,11 +16,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name selfeval --display-name "selfeval (Python 3)" >/dev/null
 	touch $(STAMP)
 
-fonts:  ## charts need a CJK font: Debian's fonts-noto-cjk
-	@fc-list 2>/dev/null | grep -q "Noto Sans CJK" || { \
-	  echo "installing fonts-noto-cjk (Chinese text in charts)"; \
+# fonts-wqy-zenhei: a TrueType CJK font with Latin glyphs, which the PDF test fixtures
+# embed (tests/fixtures/render.py; fpdf2 needs TrueType, Noto CJK is CFF)
+fonts:  ## charts need a CJK font: Debian's fonts-noto-cjk; PDF test fixtures fonts-wqy-zenhei
+	@{ fc-list 2>/dev/null | grep -q "Noto Sans CJK" && test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc; } || { \
+	  echo "installing fonts-noto-cjk (Chinese text in charts) and fonts-wqy-zenhei (PDF test fixtures)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-cjk fonts-wqy-zenhei >/dev/null; \
 	  rm -rf $${HOME}/.cache/matplotlib; }  # so matplotlib re-scans the fonts
 
 # The ETL's hot sub-packages compiled with mypyc beside their sources (selfeval/compiled.py):

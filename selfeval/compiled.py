@@ -31,6 +31,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # Where the ETL spends its time: reading text, the parse of a form, its re-scoring, and the
 # vocabulary lookups they make per cell. They take plain values and rows (pandas stays outside).
 COMPILED_PACKAGES = ("vocab", "extract", "parse", "score")
+# ... but not the document readers: their time is spent inside python-docx, lxml, pdfplumber.
+NOT_COMPILED = ("extract/formats",)
 STAMP_FILE = PACKAGE_DIR / ".compiled.json"   # what the build was made from (source_stamp); not committed
 GROUP = "selfeval._native"                    # mypyc's shared runtime library, inside the package
 EXTENSION_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
@@ -38,7 +40,8 @@ EXTENSION_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
 
 def compiled_sources(package_dir: Path = PACKAGE_DIR) -> list[Path]:
     return sorted(path for package in COMPILED_PACKAGES for path in (package_dir / package).rglob("*.py")
-                  if path.name != "__init__.py")
+                  if path.name != "__init__.py"
+                  and not any(path.relative_to(package_dir).as_posix().startswith(f"{folder}/") for folder in NOT_COMPILED))
 
 
 def extensions(package_dir: Path = PACKAGE_DIR) -> list[Path]:
@@ -87,9 +90,9 @@ def discard_stale(package_dir: Path = PACKAGE_DIR) -> bool:
 
 
 def in_use() -> bool:
-    """Whether this process runs the compiled parser (for run.json and the benchmarks)."""
-    import selfeval.parse.form
-    return not str(selfeval.parse.form.__file__).endswith(".py")
+    """Whether this process runs the compiled modules (for run.json and the benchmarks): a current
+    build is what Python imports, since discard_stale() ran before any of them was imported."""
+    return status() == "current"
 
 
 _SETUP = """

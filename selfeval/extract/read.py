@@ -30,8 +30,11 @@ class Chunk:
     form_id: str = field(init=False, default="")  # "<file stem>#<ordinal>", the form's key in every table
 
     def __post_init__(self) -> None:
-        # once per form: every fund and indicator row of the form carries it
-        self.form_id = f"{Path(self.source_file).stem}#{self.ordinal:03d}"
+        # once per form: every fund and indicator row of the form carries it. A document
+        # (.docx, .pdf...) keeps its extension: the same report published as a.txt and
+        # a.docx would otherwise give two forms one key and fail the whole run.
+        name = Path(self.source_file)
+        self.form_id = f"{name.stem if name.suffix.lower() == '.txt' else name.name}#{self.ordinal:03d}"
 
 
 def decode(data: bytes, source_file: str) -> tuple[str | None, str | None, list[Issue]]:

@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from selfeval import compiled
+from selfeval.extract.formats import RAW_EXTENSIONS
 from selfeval.run.cache import cache_key, code_fingerprint, prune_cache
 from selfeval.run.lock import EtlError, acquire, output_errors
 from selfeval.run.per_file import source_issues
@@ -104,7 +105,8 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
                             f"counted as rejected here", "warning"))
         issues.extend(source_issues(path.name, first["sha256"], sources.get(path.name)))
     if not paths:
-        issues.append(Issue(str(raw_dir), None, None, "file", None, f"no *.txt files in {raw_dir}", "error"))
+        issues.append(Issue(str(raw_dir), None, None, "file", None,
+                            f"no form files ({' '.join(RAW_EXTENSIONS)}) in {raw_dir}", "error"))
     if cache_dir:
         prune_cache(cache_dir, {args[4] for args in work})
     return rows, issues

@@ -5,6 +5,8 @@ import csv
 import hashlib
 from pathlib import Path
 
+from selfeval.extract.formats import RAW_EXTENSIONS
+
 
 def read_sources(raw_dir: Path) -> dict[str, dict]:
     path = raw_dir / "sources.csv"
@@ -16,7 +18,9 @@ def read_sources(raw_dir: Path) -> dict[str, dict]:
 
 
 def raw_files(raw_dir: Path) -> list[Path]:
-    return sorted(p for p in raw_dir.glob("*.txt") if p.is_file())
+    """The raw folder's forms: text exports and documents (.txt .docx .doc .xlsx .xls .pdf
+    .html .htm, extensions in any case). The format itself is then decided by content."""
+    return sorted(p for p in raw_dir.glob("*") if p.suffix.lower() in RAW_EXTENSIONS and p.is_file())
 
 
 def raw_fingerprint(raw_dir: Path, previous: dict | None = None) -> dict[str, str]:

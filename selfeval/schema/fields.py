@@ -21,6 +21,7 @@ from selfeval.vocab.value_sets import (
     CHECKS,
     COMPARATORS,
     DIRECTIONS,
+    FILE_FORMATS,
     GRADES,
     ISSUE_SEVERITIES,
     KINDS,
@@ -69,7 +70,8 @@ TABLES: dict[str, dict] = {
         "description": "One row per form (项目支出绩效自评表): header, goal, budget line and totals.",
         "primary_key": ["form_id"],
         "columns": [
-            _c("form_id", "string", "表单编号", "stable id: source file stem + '#' + ordinal in the file", nullable=False),
+            _c("form_id", "string", "表单编号", "stable id: source file stem (a .txt export) or name (a document: "
+               "a.docx) + '#' + ordinal in the file", nullable=False),
             _c("source_file", "string", "来源文件", "raw file name under data/raw/", nullable=False),
             _c("form_ordinal", "int", "文件内序号", "1-based position of the form in its file", nullable=False),
             _c("first_line", "int", "起始行", "line number of the form's title in the raw file", nullable=False),
@@ -189,7 +191,10 @@ TABLES: dict[str, dict] = {
         "columns": [
             _c("source_file", "string", "来源文件", "raw file name under data/raw/", nullable=False),
             _c("sha256", "string", "校验值", "sha256 of the file's bytes", nullable=False),
-            _c("encoding", "string", "编码", "encoding the file was decoded with"),
+            _c("format", "string", "文件格式", "format decided by the file's content (selfeval/extract/formats/sniff.py): "
+               "text, docx, doc, xlsx, xls, pdf, html, rtf; encrypted, zip, ole: an unreadable kind", nullable=False,
+               checks=(pa.Check.isin(list(FILE_FORMATS)),)),
+            _c("encoding", "string", "编码", "encoding a text export or web page was decoded with (null: Word, Excel, PDF)"),
             _c("titles_seen", "int", "表头数", "form titles found in the file", nullable=False, checks=_NONNEG),
             _c("forms_loaded", "int", "已载入", "forms that became rows of projects", nullable=False, checks=_NONNEG),
             _c("forms_rejected", "int", "未载入", "forms not loaded: an error-level parse issue, or the file duplicates an earlier one",

@@ -97,3 +97,6 @@ ARITHMETIC = ("execution_rate_mismatch", "weights_total_mismatch", "score_total_
 
 # parse_issues.severity: error = a form or file not loaded; warning; repaired = read after a repair.
 ISSUE_SEVERITIES = ("error", "warning", "repaired")
+
+# files.format: what a raw file holds, decided by its content (extract.formats.sniff).
+FILE_FORMATS = ("text", "docx", "doc", "xlsx", "xls", "pdf", "html", "rtf", "encrypted", "zip", "ole")
