@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
-from selfeval import PACKAGE_DIR, compiled, schema, tables
+from selfeval import PACKAGE_DIR, compiled, schema, tables, twins
 from selfeval.cells import to_rows
 from selfeval.form import parse_form
 from selfeval.issues import Issue
@@ -107,7 +107,7 @@ def validated_arrow(name: str, rows: list[dict]) -> pa.Table:
 # The modules and vocabularies the tables depend on (not the notebooks' analysis modules:
 # editing a chart must not make the next ETL run re-parse the corpus).
 ETL_SOURCES = ("pipeline.py", "read.py", "cells.py", "form.py", "numbers.py", "values.py", "scoring.py",
-               "checks.py", "schema.py", "tables.py", "issues.py", "vocabulary.py",
+               "checks.py", "schema.py", "tables.py", "issues.py", "vocabulary.py", "twins.py",
                "vocabulary.yaml", "value_vocabulary.yaml",
                "__init__.py", "compiled.py")  # which build of the parser runs (same tables, but be safe)
 
@@ -161,6 +161,8 @@ def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
         result.projects.append(tables.project_row(form, source))
         result.funds += form.funds  # rows carry their form_id (form.py)
         result.indicators += form.indicators
+    # level labels printed one row off, repaired across the file's twin forms (same unit)
+    result.issues += twins.repair(name, result.projects, result.indicators)
     loaded, rejected = result.file_row["forms_loaded"], result.file_row["forms_rejected"]
     result.file_row["status"] = "ok" if not rejected and loaded else ("partial" if loaded else "failed")
     result.issues += source_issues(name, sha, source)
