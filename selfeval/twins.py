@@ -69,6 +69,16 @@ def _family(category: Category) -> str | None:
     return next((f for f, codes in FAMILIES.items() if category[1] in codes), None)
 
 
+def _kind(category: Category):
+    """What twins compare: the category, or its family (output/cost under the 2020 template and
+    cost/economic_cost under the 2021 one are both cost: a template difference, not a label off)."""
+    return _family(category) or category
+
+
+def _same(a: Category, b: Category) -> bool:
+    return _kind(a) == _kind(b)
+
+
 def _cue_family(name: str) -> str | None:
     return next((f for f, words in CUES.items() if any(w and w in name for w in words)), None)
 
@@ -98,8 +108,35 @@ def _set(row: dict, category: Category) -> None:
     row["level1"], row["level2"] = category
 
 
+def _first(rows: list[tuple[str, dict]], form_id: str, n: int = 4) -> list[str]:
+    """'#003 line 97' for the first n rows not of form_id (lists stay short in big files)."""
+    out = []
+    for f, r in rows:
+        if f != form_id:
+            out.append(f"{_form_ref(f)} line {r['line']}")
+            if len(out) == n:
+                break
+    return out
+
+
 def _by_name_cue(source_file: str, group: dict[str, list[dict]]) -> list[Issue]:
-    issues = []
+    # per family, the rows whose names carry its cue, and how many of them sit in the family,
+    # counted once for the group (a form's own rows are subtracted, not recounted)
+    cue_rows: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    inside_rows: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    own_total: dict[tuple[str, str], int] = Counter()
+    own_inside: dict[tuple[str, str], int] = Counter()
+    for form_id, rows in group.items():
+        for row in rows:
+            family = _cue_family(_key(row.get("indicator_name")))
+            if family is None:
+                continue
+            cue_rows[family].append((form_id, row))
+            own_total[family, form_id] += 1
+            if _family(_category(row)) == family:
+                inside_rows[family].append((form_id, row))
+                own_inside[family, form_id] += 1
+    changes = []
     for form_id, rows in group.items():
         for i, row in enumerate(rows):
             family = _cue_family(_key(row.get("indicator_name")))
@@ -107,23 +144,27 @@ def _by_name_cue(source_file: str, group: dict[str, list[dict]]) -> list[Issue]:
                 continue
             neighbours = [(rows[j], "previous" if j < i else "next") for j in (i - 1, i + 1) if 0 <= j < len(rows)]
             near = [(n, where) for n, where in neighbours if _family(_category(n)) == family]
-            if not near:
-                continue
-            twins = [(f, r) for f, other in group.items() if f != form_id for r in other
-                     if _cue_family(_key(r.get("indicator_name"))) == family]
-            inside = [(f, r) for f, r in twins if _family(_category(r)) == family]
-            if not twins or 2 * len(inside) <= len(twins):
+            twins = len(cue_rows[family]) - own_total[family, form_id]
+            inside = len(inside_rows[family]) - own_inside[family, form_id]
+            if not near or not twins or 2 * inside <= twins:
                 continue
             neighbour, where = near[0]
-            old = _category(row)
-            _set(row, _category(neighbour))
-            named = sorted({f"{_form_ref(f)} line {r['line']}" for f, r in inside}, key=lambda t: (len(t), t))
-            confirm = ", ".join(named[:4]) + (f", ... {len(named)} rows in all" if len(named) > 4 else "")
-            issues.append(Issue(source_file, form_id, row.get("line"), "level", row.get("indicator_name"),
-                                f"level labels {_label(old)} -> {_label(_category(row))}: a {family} name next to the "
-                                f"{family} block (the {where} row, line {neighbour.get('line')}), its label printed "
-                                f"one row off; the twin forms list their {family} names there ({confirm})",
-                                "repaired"))
+            named = _first(inside_rows[family], form_id)
+            confirm = ", ".join(named) + (f", ... {inside} rows in all" if inside > len(named) else "")
+            changes.append((form_id, row, _category(neighbour),
+                            f"a {family} name next to the {family} block (the {where} row, line "
+                            f"{neighbour.get('line')}), its label printed one row off; the twin forms list their "
+                            f"{family} names there ({confirm})"))
+    return _apply(source_file, changes)
+
+
+def _apply(source_file: str, changes: list) -> list[Issue]:
+    issues = []
+    for form_id, row, target, why in changes:
+        old = _category(row)
+        _set(row, target)
+        issues.append(Issue(source_file, form_id, row.get("line"), "level", row.get("indicator_name"),
+                            f"level labels {_label(old)} -> {_label(target)}: {why}", "repaired"))
     return issues
 
 
@@ -164,16 +205,21 @@ def _order(rows: list[dict]) -> dict[Category, int]:
 
 def _by_twins(source_file: str, group: dict[str, list[dict]]) -> list[Issue]:
     canonical = _canonical(group)
-    orders = {f: _order(rows) for f, rows in group.items()}  # before any repair of this pass
+    # each form's order of blocks (before any repair of this pass), and per name the distinct
+    # orders of the forms that give it its category: a few, however many forms the file has
+    order_of = {f: tuple(_order(rows)) for f, rows in group.items()}
+    orders: dict[tuple, dict[Category, int]] = {o: {c: i for i, c in enumerate(o)} for o in set(order_of.values())}
+    orders_by_key = {key: {order_of[f] for f, _ in rows} for key, (_, rows) in canonical.items()}
     changes: list[tuple[str, dict, Category, str]] = []
     for form_id, rows in group.items():
-        known = [canonical.get(_key(r.get("indicator_name"))) for r in rows]
-        # the category each row should have (None: the twins do not say), and where they say so
+        keys = [_key(r.get("indicator_name")) for r in rows]
+        known = [canonical.get(k) for k in keys]
+        # the category each row should have (None: the twins do not say)
         should = [k[0] if k else None for k in known]
         i = 0
         while i < len(rows):
             target = should[i]
-            if target is None or target == _category(rows[i]):
+            if target is None or _same(target, _category(rows[i])):
                 i += 1
                 continue
             j = i  # extend over rows that belong to target, or that the twins do not place
@@ -181,35 +227,30 @@ def _by_twins(source_file: str, group: dict[str, list[dict]]) -> list[Issue]:
                 k = j + 1
                 while k < len(rows) and should[k] is None:
                     k += 1
-                if k < len(rows) and should[k] == target and _category(rows[k]) != target:
+                if k < len(rows) and should[k] == target and not _same(_category(rows[k]), target):
                     j = k
                 else:
                     break
+
             def around(k: int):
                 return None if k < 0 or k >= len(rows) else (should[k] or _category(rows[k]))
             before, after = around(i - 1), around(j + 1)
-            twin_forms = sorted({f for k in range(i, j + 1) if known[k] for f, _ in known[k][1]  # type: ignore[index]
-                                 if f != form_id})
-            verdicts = [_fits(orders[f], before, target, after) for f in twin_forms]
+            twin_orders = set().union(*(orders_by_key[keys[k]] for k in range(i, j + 1) if known[k]))
+            verdicts = [_fits(orders[o], before, target, after) for o in twin_orders]
             if any(v is True for v in verdicts) and not any(v is False for v in verdicts):
                 for k in range(i, j + 1):
-                    if _category(rows[k]) == target:
+                    if _same(_category(rows[k]), target):
                         continue
-                    rows_k = known[k][1] if known[k] else []  # type: ignore[index]
-                    lines = ", ".join(f"{_form_ref(f)} line {r['line']}" for f, r in rows_k if f != form_id)
-                    why = (f"the twin forms list this indicator there ({lines})" if lines else
+                    lines = _first(known[k][1], form_id) if known[k] else []  # type: ignore[index]
+                    total = len(known[k][1]) if known[k] else 0  # type: ignore[index]
+                    listed = ", ".join(lines) + (f", ... {total} rows in all" if total > len(lines) else "")
+                    why = (f"the twin forms list this indicator there ({listed})" if lines else
                            "the twin forms do not agree on this indicator, the rows around it are in that block")
                     changes.append((form_id, rows[k], target,
                                     f"{why}; the row lies between the {_label(before) if before else 'start'} and "
                                     f"{_label(after) if after else 'end'} blocks (label printed off its row)"))
             i = j + 1
-    issues = []
-    for form_id, row, target, why in changes:
-        old = _category(row)
-        _set(row, target)
-        issues.append(Issue(source_file, form_id, row.get("line"), "level", row.get("indicator_name"),
-                            f"level labels {_label(old)} -> {_label(target)}: {why}", "repaired"))
-    return issues
+    return _apply(source_file, changes)
 
 
 def _fits(order: dict[Category, int], before, target, after) -> bool | None:
@@ -234,14 +275,14 @@ def _disagreements(source_file: str, group: dict[str, list[dict]]) -> list[Issue
                 by_name[key].append((form_id, row))
     issues = []
     for key, listed in by_name.items():
-        if len({_category(r) for _, r in listed}) < 2:
+        if len({_kind(_category(r)) for _, r in listed}) < 2:
             continue
         usual = canonical[key][0] if key in canonical else _category(listed[0][1])
+        others = [(f, r) for f, r in listed if _same(_category(r), usual)]
         for form_id, row in listed:
-            if _category(row) == usual:
+            if _same(_category(row), usual):
                 continue
-            others = [(f, r) for f, r in listed if _category(r) == usual and f != form_id]
-            named = ", ".join(f"{_form_ref(f)} line {r['line']}" for f, r in others[:4])
+            named = ", ".join(_first(others, form_id))
             issues.append(Issue(source_file, form_id, row.get("line"), "level", row.get("indicator_name"),
                                 f"level labels {_label(_category(row))} disagree with twin form(s) {named} "
                                 f"({_label(usual)}); not resolved from the row position", "warning"))
