@@ -178,8 +178,12 @@ def _same_text(a: str, b: str) -> bool:
 
 # --- indicators -----------------------------------------------------------------------------
 
+_COST_LEVEL2 = frozenset(COST_LEVEL2)
+
+
 def is_cost(level1, level2) -> bool:
-    return (not is_missing(level2) and level2 in COST_LEVEL2) or (not is_missing(level1) and level1 == COST_LEVEL1)
+    # isinstance rather than is_missing(): called twice per indicator, and pd.NA has no truth value
+    return (isinstance(level2, str) and level2 in _COST_LEVEL2) or (isinstance(level1, str) and level1 == COST_LEVEL1)
 
 
 # A cost target's printed comparator read as the ceiling it is: ≥ / = -> ≤, > -> <.
@@ -205,13 +209,13 @@ def direction_of(comparator: str | None, level1=None, level2=None) -> str:
 
 def literal_direction_of(comparator: str | None, level1=None, level2=None) -> str:
     """The direction the printed comparator says (a cost with no comparator: lower)."""
-    if comparator in (">=", ">"):
-        return "higher"
-    if comparator in ("<=", "<"):
-        return "lower"
-    if comparator == "=":
-        return "exact"
+    printed = _PRINTED_DIRECTION.get(comparator)  # type: ignore[arg-type]
+    if printed is not None:
+        return printed
     return "lower" if is_cost(level1, level2) else "higher"
+
+
+_PRINTED_DIRECTION = {">=": "higher", ">": "higher", "<=": "lower", "<": "lower", "=": "exact"}
 
 
 def is_met(comparator: str | None, direction: str, target: float, actual: float) -> bool:
@@ -314,15 +318,17 @@ def assess(target_raw, actual_raw, level1=None, level2=None, weight=None, score=
         "evidence": _evidence(target, actual), "substantiated_score": None,
     }
     comparator = target.comparator
-    literal = None  # the printed comparator's reading, when the cost reading differs from it
+    literal: str | None = None  # the printed comparator's reading, when the cost reading differs from it
     if target.kind == "quantitative" and target.number is not None:
-        row["direction"] = direction_of(comparator, level1, level2)
-        literal = literal_direction_of(comparator, level1, level2)
-        if literal == row["direction"]:
-            literal = None
+        # direction_of / literal_direction_of / effective_comparator, with one cost test
+        printed = _PRINTED_DIRECTION.get(comparator)  # type: ignore[arg-type]
+        if is_cost(level1, level2):
+            row["direction"] = "lower"
+            if printed is not None and printed != "lower":
+                literal = row["literal_direction"] = printed
+                comparator = _COST_COMPARATOR.get(comparator, comparator)  # type: ignore[arg-type]
         else:
-            row["literal_direction"] = literal
-            comparator = effective_comparator(comparator, level1, level2)
+            row["direction"] = printed or "higher"
     if reason is None:
         met = is_met(comparator, row["direction"], t, a)
         row.update(compared_target=t, compared_actual=a, met=met, verifiable=True,

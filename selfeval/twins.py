@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 
 from selfeval.issues import Issue
 from selfeval.scoring import COST_LEVEL2
@@ -50,7 +51,7 @@ def _unit(project: dict) -> str | None:
 
 
 def _key(name) -> str:
-    return norm_label(name) if isinstance(name, str) else ""
+    return norm_label(name) if isinstance(name, str) else ""  # norm_label is cached
 
 
 def _category(row: dict) -> Category:
@@ -65,10 +66,12 @@ def _form_ref(form_id: str) -> str:
     return "#" + form_id.rsplit("#", 1)[-1]
 
 
+@lru_cache(maxsize=4096)
 def _family(category: Category) -> str | None:
     return next((f for f, codes in FAMILIES.items() if category[1] in codes), None)
 
 
+@lru_cache(maxsize=4096)
 def _kind(category: Category):
     """What twins compare: the category, or its family (output/cost under the 2020 template and
     cost/economic_cost under the 2021 one are both cost: a template difference, not a label off)."""
@@ -79,6 +82,7 @@ def _same(a: Category, b: Category) -> bool:
     return _kind(a) == _kind(b)
 
 
+@lru_cache(maxsize=1 << 16)
 def _cue_family(name: str) -> str | None:
     return next((f for f, words in CUES.items() if any(w and w in name for w in words)), None)
 
@@ -98,10 +102,31 @@ def repair(source_file: str, projects: list[dict], indicators: list[dict]) -> li
         if len(form_ids) < 2:
             continue
         group = {f: sorted(forms[f], key=lambda r: r["indicator_order"]) for f in form_ids}
+        if not _suspect(group):
+            continue
         issues += _by_name_cue(source_file, group)
         issues += _by_twins(source_file, group)
         issues += _disagreements(source_file, group)
     return issues
+
+
+def _suspect(group: dict[str, list[dict]]) -> bool:
+    """Whether there is anything to repair or report: a name the forms place in different
+    blocks, or a cue name outside its family. One pass; most units have neither."""
+    kinds: dict[str, object] = {}
+    for rows in group.values():
+        for row in rows:
+            key = _key(row.get("indicator_name"))
+            if not key:
+                continue
+            category = _category(row)
+            family = _cue_family(key)
+            if family is not None and _family(category) != family:
+                return True
+            kind = _kind(category)
+            if kinds.setdefault(key, kind) != kind:
+                return True
+    return False
 
 
 def _set(row: dict, category: Category) -> None:
