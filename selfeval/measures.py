@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from selfeval.checks import ARITHMETIC, CHECKS
+from selfeval.phrasing import EMPTY_NOTES, NEAR_DUPLICATE
 from selfeval.scoring import COST_LEVEL2, TOLERANCE_POINTS
 from selfeval.values import BARE_CLAIMS, EVIDENCE_CLASSES, UNIT_INFO, evidence_text
 
@@ -438,7 +439,6 @@ def _bare_claim_achievements(tables, m):
          "empty or says nothing (无, /, 无偏差, ...).",
          "失分或未达成年度指标值、但偏差原因分析为空或无实质内容的指标数。")
 def _empty_notes_on_misses(tables, m):
-    from selfeval.phrasing import EMPTY_NOTES
     p, ind = tables["projects"], tables["indicators"]
     ind = ind[ind["form_id"].isin(p["form_id"])]
     lost = (_float(ind["score"]) < _float(ind["weight"]) - TOLERANCE_POINTS).fillna(False) | (ind["met"] == False).fillna(False)  # noqa: E712
@@ -471,7 +471,8 @@ def _verifiable_weight_share(tables, m):
 
 @measure("near_duplicate_names", "近似重复的指标名称", "Near-duplicate indicator names", "pairs",
          "Pairs of distinct indicator names (white space and punctuation removed) whose difflib similarity "
-         "is at least 0.8, every pair compared.", "去除空白和标点后相似度不低于0.8的不同指标名称对数。", 0.8)
+         f"is at least {NEAR_DUPLICATE}, every pair compared.",
+         f"去除空白和标点后相似度不低于{NEAR_DUPLICATE}的不同指标名称对数。", NEAR_DUPLICATE)
 def _near_duplicate_names(tables, m):
     from selfeval import phrasing
     p, ind = tables["projects"], tables["indicators"]

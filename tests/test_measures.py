@@ -38,6 +38,12 @@ def test_headline_and_result_interface(seed_tables):
         assert d["name"] == r.name and d["text"] == r.text
 
 
+@pytest.mark.parametrize("name", list(measures.NOTEBOOKS))
+def test_every_notebook_has_its_headline(seed_tables, name):
+    top = measures.headline(seed_tables, name)
+    assert 3 <= len(top) <= 7 and all(r.text for r in top)
+
+
 def test_forms_above_and_below_the_rule(seed_tables, results):
     """One threshold (0.01 points) for both sides; the forms named are those of the tables'
     self_total - rule_total."""
