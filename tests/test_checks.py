@@ -142,9 +142,15 @@ def test_full_score_missed_target(seed_tables):
     # 002 line 82: ≥400000 vs 40000 scored 6 of 6; the rule gives 6 x 0.1 = 0.6
     row = one(seed_tables, "full_score_missed_target", f"{F002}#003", 82)
     assert (row.expected, row.printed) == (0.6, 6)
-    # 003 line 638: ≥250万元 vs 143.669312 scored 10 of 10; rule 10 x 143.669312/250 = 5.75
-    row = one(seed_tables, "full_score_missed_target", f"{F003}#028", 638)
-    assert (row.expected, row.printed) == (5.75, 10)
+    # 003 line 800: cost ≥58800元 vs 63420元 scored 10 of 10: a cost is a ceiling (issue 12), so
+    # overspent; rule 10 x 58800/63420 = 9.27
+    row = one(seed_tables, "full_score_missed_target", f"{F003}#035", 800)
+    assert (row.expected, row.printed) == (9.27, 10)
+    # 003 line 66: cost ≥30万元 vs 31.98万元 scored 20 of 20; rule 20 x 30/31.98 = 18.76
+    row = one(seed_tables, "full_score_missed_target", f"{F003}#003", 66)
+    assert (row.expected, row.printed) == (18.76, 20)
+    # 003 line 638: cost ≥250万元 vs 143.669312 (cut by review): within the ceiling, not a miss
+    none(seed_tables, "full_score_missed_target", f"{F003}#028", 638)
     # 002 line 254: 法律培训 3 vs 1 missed but scored 4 of 10, not full marks
     none(seed_tables, "full_score_missed_target", f"{F002}#008", 254)
 
@@ -174,6 +180,9 @@ def test_target_far_exceeded(seed_tables):
     assert pd.isna(row.printed) and "target of 0" in row.message
     # 002 line 252: 审核合同数量 50 vs 60 = 1.2, under 1.3
     none(seed_tables, "target_far_exceeded", f"{F002}#008", 252)
+    # 003 line 638: cost ≥250万元 read as a ceiling, spent 143.669312 (cut by review): 250 / 143.669312 = 1.74
+    row = one(seed_tables, "target_far_exceeded", f"{F003}#028", 638)
+    assert row.printed == pytest.approx(250 / 143.669312)
 
 
 def test_percent_target_above_100(seed_tables):
@@ -196,6 +205,11 @@ def test_cost_target_floor(seed_tables):
     # 003 line 638: 建设工程预算 ≥250万元 (a cost written as a floor), actual 143.669312
     row = one(seed_tables, "cost_target_floor", f"{F003}#028", 638)
     assert (row.expected, row.printed) == (250, 143.669312)
+    assert "scored as a ceiling: met, rule 10; as printed: missed, rule 5.75" in row.message
+    # 003 line 800: 总体培训成本 ≥58800元 vs 63420元: overspent as a ceiling, met as printed
+    row = one(seed_tables, "cost_target_floor", f"{F003}#035", 800)
+    assert (row.expected, row.printed) == (58800, 63420)
+    assert "scored as a ceiling: missed, rule 9.27; as printed: met, rule 10" in row.message
     # 002 line 288: 硬件采购成本 ≤51万元, a ceiling
     none(seed_tables, "cost_target_floor", f"{F002}#009", 288)
 
@@ -205,7 +219,7 @@ def test_counts_on_the_seed_forms(seed_tables):
     counts = seed_tables["checks"].check.value_counts().to_dict()
     assert {name: counts.get(name, 0) for name in CHECKS} == {
         "execution_rate_mismatch": 1, "budget_score_mismatch": 8, "weights_total_mismatch": 0,
-        "score_total_mismatch": 1, "score_above_weight": 0, "full_score_missed_target": 3,
-        "below_weight_met_target": 0, "actual_at_threshold": 124, "target_far_exceeded": 7,
+        "score_total_mismatch": 1, "score_above_weight": 0, "full_score_missed_target": 4,
+        "below_weight_met_target": 0, "actual_at_threshold": 124, "target_far_exceeded": 8,
         "percent_target_above_100": 1, "actual_repeats_target": 310, "cost_target_floor": 4,
         "fund_lines_total_mismatch": 0}

@@ -16,8 +16,19 @@ def test_score_distribution(unit_tables):
 
 def test_full_marks_on_missed_targets(unit_tables):
     missed = inflation.full_marks_on_missed_targets(unit_tables["indicators"], unit_tables["projects"])
-    # 002 line 82 ≥400000 vs 40000 (6/6); 002 line 148 ≥500000条 vs 6 (6/6); 003 line 638 ≥250万元 vs 143.669312 (10/10)
-    assert sorted(missed["line"]) == [82, 148, 638]
+    # 002 line 82 ≥400000 vs 40000 (6/6); 002 line 148 ≥500000条 vs 6 (6/6); costs read as ceilings (issue 12):
+    # 003 line 66 ≥30万元 vs 31.98万元 (20/20) and 003 line 800 ≥58800元 vs 63420元 (10/10); 003 line 638
+    # (≥250万元 vs 143.669312, cut by review) is within its ceiling
+    assert sorted(missed["line"]) == [66, 82, 148, 800]
+
+
+def test_by_unit_counts_both_sides_of_the_rule(unit_tables):
+    units = inflation.by_unit(unit_tables["projects"])
+    # 002 above the rule: #003 (+5.40: line 82 ≥400000 vs 40000), #005 (+5.99: line 148), #008 (+0.67:
+    # line 254 3 vs 1 scored 4), #009 (+0.01); below it: #010, #011, #012, #013, #014, #015 (-0.04 to -0.51)
+    fengtai = units.loc["丰台区城市管理指挥中心"]
+    assert (fengtai.forms_inflated, fengtai.forms_deflated) == (4, 6)
+    assert units["forms_inflated"].sum() == 8 and units["forms_deflated"].sum() == 6
 
 
 def test_by_category_adds_up(unit_tables):

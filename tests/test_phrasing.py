@@ -101,3 +101,21 @@ def test_near_duplicates_say_what_they_searched():
     assert (capped.attrs["names_searched"], capped.attrs["names_distinct"]) == (2, 4)
     assert "only the 2 most frequent of 4" in phrasing.search_scope(capped)
     assert phrasing.cap_note(capped) == " among the 2 most frequent of 4 distinct names"
+
+
+def test_near_duplicates_equal_a_brute_force_search_on_the_seed_names(seed_tables):
+    """Issue 12: the length pre-filter dropped valid pairs (23 found of 44). Every pair of
+    distinct squeezed seed names compared with difflib, no pre-filter, must give the same pairs."""
+    import difflib
+    from itertools import combinations
+
+    names = seed_tables["indicators"]["indicator_name"]
+    distinct = sorted({phrasing.squeeze(n) for n in names.dropna()} - {""})
+    brute = {frozenset((a, b)) for a, b in combinations(distinct, 2)
+             if difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= phrasing.NEAR_DUPLICATE}
+    found = phrasing.near_duplicates(names)
+    assert {frozenset((a, b)) for a, b in zip(found.name_a, found.name_b)} == brute
+    assert len(brute) == len(found) == 44
+    # pairs the old filter (|la - lb| > 0.2 x max) dropped are there: e.g. lengths 7 and 9 can
+    # reach 2 x 7 / 16 = 0.875
+    assert any(abs(len(a) - len(b)) > 0.2 * max(len(a), len(b)) for a, b in zip(found.name_a, found.name_b))

@@ -58,10 +58,19 @@ def is_null(value):
     (None, "cost", "economic_cost", "lower"),    # 成本指标 as level-1 (2024 forms)
     (None, "output", "quantity", "higher"),
     (None, "satisfaction", "satisfaction", "higher"),
-    (">=", "output", "cost", "higher"),          # the printed comparator wins: a cost floor stays a floor
+    (">=", "output", "cost", "lower"),           # issue 12: a cost is lower-is-better whatever is printed
+    (">", "cost", "economic_cost", "lower"),
+    ("=", "output", "cost", "lower"),
 ])
 def test_direction(comparator, level1, level2, expected):
     assert direction_of(comparator, level1, level2) == expected
+
+
+def test_literal_direction_keeps_the_printed_comparator():
+    assert scoring.literal_direction_of(">=", "output", "cost") == "higher"
+    assert scoring.effective_comparator(">=", "output", "cost") == "<="
+    assert scoring.effective_comparator(">", "cost", "economic_cost") == "<"
+    assert scoring.effective_comparator(">=", "output", "quantity") == ">="
 
 
 def test_met_is_inclusive_for_ge_le_and_strict_for_gt_lt():
@@ -232,15 +241,32 @@ def test_002_form_005_budget_score_not_printed(seed_tables):
     assert row(seed_tables, f"{F002}#005", 148).rule_score == 0
 
 
-def test_003_line_638_cost_floor_scored_by_its_printed_comparator(seed_tables):
-    """003 line 638 (高原街环境改造, 建设工程预算): ≥250万元 vs 143.669312 (no unit: 万元 from
-    the target), weight 10, scored 10. As printed, ≥ means higher is better: 10 x 143.669312/250
-    = 5.75."""
+def test_003_line_638_cost_floor_scored_as_a_ceiling(seed_tables):
+    """003 line 638 (高原街环境改造, 成本指标 建设工程预算): ≥250万元 vs 143.669312 (no unit: 万元
+    from the target), weight 10, scored 10, note: the project amount was cut by review
+    (审减). A cost is lower-is-better: 143.67 <= 250 is met, rule 10, no inflation. The
+    literal reading (≥ higher is better: 10 x 143.669312/250 = 5.75) is kept in the row."""
     r = row(seed_tables, f"{F003}#028", 638)
     assert (r.target_comparator, r.target_number, r.target_unit) == (">=", 250, "万元")
     assert (r.actual_number, r.compared_actual) == (143.669312, 143.669312)
-    assert (r.direction, r.met, r.rule_score) == ("higher", False, 5.75)
-    assert project(seed_tables, f"{F003}#028").inflation == approx(4.25)
+    assert (r.direction, r.met, r.rule_score, r.inflation) == ("lower", True, 10, 0)
+    assert (r.literal_direction, r.literal_met, r.literal_rule_score) == ("higher", False, 5.75)
+    assert r.evidence == "measured"
+    assert project(seed_tables, f"{F003}#028").inflation == 0
+
+
+def test_003_line_800_cost_floor_overspent(seed_tables):
+    """003 line 800 (社工培训, 成本指标 总体培训成本): ≥58800元 vs 63420元, weight 10, scored 10.
+    As a ceiling it is overspent: 10 x 58800/63420 = 9.2715 -> 9.27, inflation 0.73; read
+    literally (≥) it was met with full marks. The budget line (line 790) 6.342 / 6.342 万元
+    (100%, 10 printed); the other indicators are met or not re-scored (line 797 ≥130人 vs
+    ≥130人): rule total 100 - 0.73 = 99.27."""
+    r = row(seed_tables, f"{F003}#035", 800)
+    assert (r.target_comparator, r.target_number, r.target_unit, r.actual_number) == (">=", 58800, "元", 63420)
+    assert (r.direction, r.met, r.rule_score, r.inflation) == ("lower", False, 9.27, 0.73)
+    assert (r.literal_direction, r.literal_met, r.literal_rule_score) == ("higher", True, 10)
+    p = project(seed_tables, f"{F003}#035")
+    assert (p.self_total, p.rule_total, p.inflation) == (100, 99.27, approx(0.73))
 
 
 def test_cost_indicators_without_comparator_are_lower_is_better(seed_tables):
@@ -272,9 +298,14 @@ def test_000_form_001_budget_and_verifiable_share(seed_tables):
 
 
 def test_finance_software_variant_changes_only_lower_is_better_misses(seed_tables):
-    """No seed indicator misses a lower-is-better target, so the variant gives the same
-    rule scores on the seed forms; on a lower-is-better miss it differs (tested above)."""
+    """The seed forms miss a lower-is-better target twice, both cost floors read as ceilings:
+    003 line 66 (≥30万元 vs 31.98万元, weight 20): ratio 20 x 30/31.98 = 18.76, linear
+    20 x (1 - 1.98/30) = 18.68; 003 line 800 (≥58800元 vs 63420元, weight 10): ratio 9.27,
+    linear 10 x (1 - 4620/58800) = 9.21. Every other rule score is the same."""
     ind = seed_tables["indicators"]
-    assert not ((ind.direction == "lower") & (ind.met == False)).any()  # noqa: E712
+    lower_missed = ind[(ind.direction == "lower") & (ind.met == False)]  # noqa: E712
+    assert sorted(lower_missed.line) == [66, 800]
     rescored = scoring.score_indicators(ind.drop(columns=["rule_score"]), FINANCE_SOFTWARE)
-    assert (rescored["rule_score"].astype(float).values == ind["rule_score"].astype(float).values).all()
+    changed = rescored[rescored["rule_score"].astype(float).values != ind["rule_score"].astype(float).values]
+    assert sorted(zip(changed.line, changed.rule_score)) == [(66, 18.68), (800, 9.21)]
+    assert sorted(lower_missed.rule_score) == [9.27, 18.76]

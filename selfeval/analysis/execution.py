@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-UNDER_EXECUTION = 0.9  # "projects under 90% execution"
+from selfeval.analysis.measures import UNDER_EXECUTION  # noqa: F401 (one threshold: the measures' own)
 
 
 def per_project(projects: pd.DataFrame) -> pd.DataFrame:

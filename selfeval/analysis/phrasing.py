@@ -147,8 +147,8 @@ def near_duplicates(names: pd.Series, threshold: float = NEAR_DUPLICATE,
     distinct = [n for n in counts.index[:max_names] if n]
     rows = []
     for a, b in combinations(distinct, 2):
-        if abs(len(a) - len(b)) > max(len(a), len(b)) * (1 - threshold):
-            continue  # cannot reach the threshold: ratio <= 2*min/(len a + len b)
+        if 2 * min(len(a), len(b)) < threshold * (len(a) + len(b)) - 1e-9:
+            continue  # cannot reach the threshold: ratio = 2*matches/(len a + len b) <= 2*min/(len a + len b)
         matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
         if matcher.quick_ratio() >= threshold and (ratio := matcher.ratio()) >= threshold:
             rows.append({"name_a": a, "name_b": b, "similarity": ratio,

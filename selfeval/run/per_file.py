@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from selfeval.extract import formats
 from selfeval.extract.cells import TAB_ROWS, to_rows
 from selfeval.extract.read import decode, split_forms
+from selfeval.parse import twins
 from selfeval.parse.form import parse_form
 from selfeval.parse.project import project_row
 from selfeval.schema.issues import Issue
@@ -64,6 +65,8 @@ def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
         result.projects.append(project_row(form, source))
         result.funds += form.funds  # rows carry their form_id (form.py)
         result.indicators += form.indicators
+    # level labels printed one row off, repaired across the file's twin forms (same unit)
+    result.issues += twins.repair(name, result.projects, result.indicators)
     loaded, rejected = result.file_row["forms_loaded"], result.file_row["forms_rejected"]
     result.file_row["status"] = "ok" if not rejected and loaded else ("partial" if loaded else "failed")
     result.issues += source_issues(name, sha, source)

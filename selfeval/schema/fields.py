@@ -21,6 +21,7 @@ from selfeval.vocab.value_sets import (
     CHECKS,
     COMPARATORS,
     DIRECTIONS,
+    EVIDENCE_CLASSES,
     FILE_FORMATS,
     GRADES,
     ISSUE_SEVERITIES,
@@ -115,10 +116,24 @@ TABLES: dict[str, dict] = {
             _c("verifiable_weight_share", "float", "可核验分值占比",
                "share of the form's weight (budget line + indicators) the rule re-scored", "fraction",
                checks=(pa.Check.in_range(0, 1),)),
-            _c("inflation", "float", "自评虚高", "self_total - rule_total", "points"),
+            _c("inflation", "float", "自评虚高", "self_total - rule_total: the lower bound of inflation (only what "
+               "the printed numbers contradict)", "points"),
             _c("self_grade", "string", "自评等级", "grade of self_total: excellent (优 >= 90), good (良 80-90), "
                "fair (中 60-80), poor (差 < 60)", checks=(pa.Check.isin(_GRADES),)),
             _c("rule_grade", "string", "规则等级", "grade of rule_total (same bands)", checks=(pa.Check.isin(_GRADES),)),
+            _c("substantiated_total", "float", "有据得分", "rule budget score (the amounts are printed) + the rule "
+               "scores of indicators whose actual is measured; points on missing, bare_claim and restated actuals "
+               "not counted (rule SUBSTANTIATED, scoring.py)", "points", checks=_NONNEG),
+            _c("inflation_upper", "float", "自评虚高(上限)", "self_total - substantiated_total: the upper bound of "
+               "inflation (inflation is the lower bound)", "points"),
+            _c("substantiated_grade", "string", "有据等级", "grade of substantiated_total (same bands)",
+               checks=(pa.Check.isin(_GRADES),)),
+            *[_c(f"evidence_{c}_share", "float", f"证据({zh})占比", f"share of the self-awarded points (printed budget "
+                 f"score + indicator scores) whose evidence is {c}{extra}; null: no points awarded", "fraction",
+                 checks=(pa.Check.in_range(0, 1),))
+              for c, zh, extra in (("measured", "实测", " (the budget line counts as measured when its amounts are "
+                                    "printed)"), ("restated", "复述指标值", ""), ("bare_claim", "空泛声明", ""),
+                                   ("missing", "缺失", " (or a budget score with no amounts to compute it from)"))],
         ],
     },
     "funds": {
@@ -166,8 +181,9 @@ TABLES: dict[str, dict] = {
                 _c(f"{side}_kind", "string", f"{zh}(类型)", f"{side}: {', '.join(_KINDS)}", nullable=False,
                    checks=(pa.Check.isin(list(_KINDS)),)),
             )],
-            _c("direction", "string", "方向", "higher, lower or exact is better: >= and > higher; <= and < lower; "
-               "= exact; no comparator: lower for cost indicators, else higher (null: target not a number)",
+            _c("direction", "string", "方向", "higher, lower or exact is better: cost indicators (成本指标 and its "
+               "level-2 children) lower whatever the comparator; otherwise >= and > higher; <= and < lower; "
+               "= exact; no comparator: higher (null: target not a number)",
                checks=(pa.Check.isin(list(DIRECTIONS)),)),
             _c("compared_target", "float", "指标值(比较)", "target number as compared (verifiable rows only)"),
             _c("compared_actual", "float", "完成值(比较)", "actual number in the target's unit (verifiable rows only)"),
@@ -183,6 +199,20 @@ TABLES: dict[str, dict] = {
             _c("inflation", "float", "自评虚高", "score - rule_score", "points"),
             _c("score_band", "string", "得分档次", "band of score / weight: achieved (达成 >= 80%), partly_achieved "
                "(部分达成 60-80%), not_achieved (未达成 < 60%)", checks=(pa.Check.isin(list(BANDS)),)),
+            _c("literal_direction", "string", "方向(按比较符)", "a cost target printed as a floor or exact (≥, >, =): "
+               "the direction its comparator says (direction is lower); null: the two readings agree",
+               checks=(pa.Check.isin(list(DIRECTIONS)),)),
+            _c("literal_met", "bool", "是否达成(按比较符)", "met under literal_direction (null: readings agree or "
+               "unverifiable)"),
+            _c("literal_rule_score", "float", "得分(按比较符)", "rule score under literal_direction (null: readings "
+               "agree or unverifiable)", "points", checks=_NONNEG),
+            _c("evidence", "string", "证据类型", "what the actual offers for the points: missing (no actual), "
+               "bare_claim (a claim with no value: 已完成, 达标, 可达到预期指标, 优, ...), restated (the target's text "
+               "once normalised, or its number and unit without its comparator: ≥90% -> 90%), measured (a value "
+               "or result of its own); words in value_vocabulary.yaml", nullable=False,
+               checks=(pa.Check.isin(list(EVIDENCE_CLASSES)),)),
+            _c("substantiated_score", "float", "有据得分", "rule_score when evidence is measured, else 0 (null: no "
+               "score and no weight printed)", "points", checks=_NONNEG),
         ],
     },
     "files": {

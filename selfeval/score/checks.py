@@ -137,9 +137,17 @@ def indicator_checks(r: dict) -> list[dict]:
         out.append(_row("actual_repeats_target", expected=r.get("target_number"), printed=r.get("actual_number"),
                         message=f"{name}: actual {actual_raw!s} is the target's text", **at))
     if r.get("target_comparator") in (">=", ">") and scoring.is_cost(r.get("level1"), r.get("level2")):
+        if verifiable:
+            how = (f"scored as a ceiling: {'met' if met else 'missed'}, rule {_num(r.get('rule_score'))}; "
+                   f"as printed: {'met' if r.get('literal_met') else 'missed'}, rule {_num(r.get('literal_rule_score'))}"
+                   if _has(r.get("rule_score")) and _has(r.get("literal_rule_score")) else
+                   f"scored as a ceiling: {'met' if met else 'missed'}")
+        else:
+            how = "not re-scored (" + str(r.get("unverifiable_reason")) + ")"
         out.append(_row("cost_target_floor", expected=r.get("target_number"),
                         printed=a if verifiable else r.get("actual_number"),
-                        message=f"{name}: cost target {target_raw!s} is a floor; actual {actual_raw!s}", **at))
+                        message=f"{name}: cost target {target_raw!s} is printed as a floor; actual {actual_raw!s}; "
+                                f"{how}", **at))
     return out
 
 

@@ -26,26 +26,50 @@ The rule, with its sources (see shared/guide/domain.md):
   are not re-scored (the form does not say how far they were achieved).
 - Grades 优 90-100, 良 80-90, 中 60-80, 差 below 60: 财政部《项目支出绩效评价管理办法》
   财预〔2020〕10号 (as quoted in domain.md, from memory of its text, not re-read).
+- Cost indicators (成本指标 and its level-2 children) are lower-is-better whatever comparator
+  is printed: a cost is a ceiling on spending (the Haidian wording "按B/A或A/B" picks the
+  ratio by direction, and spending more than a cost target is no achievement). A cost target
+  printed as a floor ("≥250万元") is scored as a ceiling; its literal reading (the printed
+  comparator's direction, met and score) is kept in literal_direction / literal_met /
+  literal_rule_score, and checks.py flags it (cost_target_floor).
+
+Inflation as a range. Two named rules give the two bounds:
+
+- Rule score (规则得分, the lower bound of inflation; Rule.unsubstantiated = "kept"): the rule
+  re-scores only what the printed numbers contradict; an indicator it cannot compare keeps
+  its self-score. It assumes every point the form does not contradict was earned.
+- Substantiated score (有据得分, the upper bound; Rule.unsubstantiated = "zero", the rule
+  SUBSTANTIATED): points count only on indicators whose actual is *measured* (values.evidence:
+  a value or result of its own), as the rule scores them; points on an actual that is
+  missing, a bare claim ("已完成") or the target restated ("≥90%" -> "90%") are not counted.
+  Source: the audit-firm review practice described in domain.md, which "zeroes indicators
+  without evidence, vague qualitative indicators"; the finance ministry's notice on
+  self-evaluation, "严禁刻意抬高分数". It assumes that a point the form gives no evidence for
+  was not earned. The budget line counts as substantiated when the form prints the amounts it
+  is computed from (全年执行数 and the denominator): its rule score then stands in both bounds.
 
 Scores are rounded to 2 decimals, half up, as printed on the forms.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
 import pandas as pd
 
-from selfeval.score.values import ParsedValue, comparable, normalise, parse_value
+from selfeval.score.values import ParsedValue, comparable, evidence, normalise, parse_value
 from selfeval.vocab.value_sets import (  # noqa: F401  (re-exported: the rule's vocabulary)
     ACTUAL_IS_BOUND,
     ACTUAL_MISSING,
     BANDS,
     BASES,
     COMPOUND,
+    COST_LEVEL1,
+    COST_LEVEL2,
     DIRECTIONS,
+    EVIDENCE_CLASSES,
     GRADES,
     NEGATIVE,
     QUALITATIVE,
@@ -53,19 +77,10 @@ from selfeval.vocab.value_sets import (  # noqa: F401  (re-exported: the rule's 
     REASONS,
     REPEATS_TARGET,
     TARGET_MISSING,
+    TOLERANCE_POINTS,
+    TOLERANCE_RATE,
     UNITS_NOT_COMPARABLE,
 )
-
-# Printed and computed numbers are compared with these tolerances: 0.01 points for
-# scores and weights, 0.01 percentage points (0.0001 as a fraction) for rates.
-TOLERANCE_POINTS = 0.01
-TOLERANCE_RATE = 0.0001
-
-# Level-2 codes (and the level-1 code) of cost indicators (成本指标): lower is better
-# when their target has no comparator ("50万" budgeted, "49.75万" spent).
-COST_LEVEL2 = ("cost", "economic_cost", "social_cost", "ecological_cost")
-COST_LEVEL1 = "cost"
-
 
 
 @dataclass(frozen=True)
@@ -78,22 +93,36 @@ class Rule:
         target/actual (Haidian "按B/A或A/B"), "linear" = weight x (1 - (actual -
         target)/target), 0 from twice the target on (finance software).
     default_budget_weight: the budget line's weight when the form prints none.
+    unsubstantiated: how an indicator whose actual is not measured (values.evidence) counts
+        in the total: "kept" = as the rule scores it (an unverifiable one keeps its
+        self-score; the rule total, lower bound of inflation), "zero" = not counted (the
+        substantiated total, 有据得分, upper bound; audit-firm review practice, domain.md).
     """
     name: str = "beijing"
     budget_denominator: str = "full_year"
     lower_missed: str = "ratio"
     default_budget_weight: float = 10.0
+    unsubstantiated: str = "kept"
 
     def __post_init__(self) -> None:
         if self.budget_denominator not in ("full_year", "initial"):
             raise ValueError(f"budget_denominator must be full_year or initial, not {self.budget_denominator!r}")
         if self.lower_missed not in ("ratio", "linear"):
             raise ValueError(f"lower_missed must be ratio or linear, not {self.lower_missed!r}")
+        if self.unsubstantiated not in ("kept", "zero"):
+            raise ValueError(f"unsubstantiated must be kept or zero, not {self.unsubstantiated!r}")
 
 
 BEIJING = Rule()
 FINANCE_SOFTWARE = Rule(name="finance_software", lower_missed="linear")
 HAIDIAN_2016 = Rule(name="haidian_2016", budget_denominator="initial")
+SUBSTANTIATED = Rule(name="substantiated", unsubstantiated="zero")
+
+
+def substantiated(rule: Rule) -> Rule:
+    """The rule with unsubstantiated points not counted (the upper bound of inflation)."""
+    return rule if rule.unsubstantiated == "zero" else replace(rule, name=f"{rule.name}+substantiated",
+                                                               unsubstantiated="zero")
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -142,20 +171,44 @@ def _same_text(a: str, b: str) -> bool:
 
 # --- indicators -----------------------------------------------------------------------------
 
+_COST_LEVEL2 = frozenset(COST_LEVEL2)
+
+
 def is_cost(level1, level2) -> bool:
-    return (not is_missing(level2) and level2 in COST_LEVEL2) or (not is_missing(level1) and level1 == COST_LEVEL1)
+    # isinstance rather than is_missing(): called twice per indicator, and pd.NA has no truth value
+    return (isinstance(level2, str) and level2 in _COST_LEVEL2) or (isinstance(level1, str) and level1 == COST_LEVEL1)
+
+
+# A cost target's printed comparator read as the ceiling it is: ≥ / = -> ≤, > -> <.
+_COST_COMPARATOR = {">=": "<=", "=": "<=", ">": "<"}
+
+
+def effective_comparator(comparator: str | None, level1=None, level2=None) -> str | None:
+    """The comparator the rule applies: the printed one, except that a cost indicator's
+    floor (≥, >) or exact target (=) is read as a ceiling (≤, <): costs are lower-is-better."""
+    if comparator is not None and is_cost(level1, level2):
+        return _COST_COMPARATOR.get(comparator, comparator)
+    return comparator
 
 
 def direction_of(comparator: str | None, level1=None, level2=None) -> str:
-    """higher for >= and >; lower for <= and <, and for a cost indicator with no
-    comparator; exact for =; higher for any other target with no comparator."""
-    if comparator in (">=", ">"):
-        return "higher"
-    if comparator in ("<=", "<"):
+    """lower for a cost indicator (成本指标 and its children), whatever comparator is
+    printed; otherwise higher for >= and >, lower for <= and <, exact for =, and higher
+    for a target with no comparator. literal_direction_of() is the printed reading."""
+    if is_cost(level1, level2):
         return "lower"
-    if comparator == "=":
-        return "exact"
+    return literal_direction_of(comparator)
+
+
+def literal_direction_of(comparator: str | None, level1=None, level2=None) -> str:
+    """The direction the printed comparator says (a cost with no comparator: lower)."""
+    printed = _PRINTED_DIRECTION.get(comparator)  # type: ignore[arg-type]
+    if printed is not None:
+        return printed
     return "lower" if is_cost(level1, level2) else "higher"
+
+
+_PRINTED_DIRECTION = {">=": "higher", ">": "higher", "<=": "lower", "<": "lower", "=": "exact"}
 
 
 def is_met(comparator: str | None, direction: str, target: float, actual: float) -> bool:
@@ -254,22 +307,46 @@ def assess(target_raw, actual_raw, level1=None, level2=None, weight=None, score=
         "direction": None, "compared_target": None, "compared_actual": None, "met": None,
         "attainment_ratio": None, "verifiable": False, "unverifiable_reason": None,
         "rule_score": None, "inflation": None, "score_band": score_band(score, weight),
+        "literal_direction": None, "literal_met": None, "literal_rule_score": None,
+        "evidence": _evidence(target, actual), "substantiated_score": None,
     }
+    comparator = target.comparator
+    literal: str | None = None  # the printed comparator's reading, when the cost reading differs from it
     if target.kind == "quantitative" and target.number is not None:
-        row["direction"] = direction_of(target.comparator, level1, level2)
+        # direction_of / literal_direction_of / effective_comparator, with one cost test
+        printed = _PRINTED_DIRECTION.get(comparator)  # type: ignore[arg-type]
+        if is_cost(level1, level2):
+            row["direction"] = "lower"
+            if printed is not None and printed != "lower":
+                literal = row["literal_direction"] = printed
+                comparator = _COST_COMPARATOR.get(comparator, comparator)  # type: ignore[arg-type]
+        else:
+            row["direction"] = printed or "higher"
     if reason is None:
-        met = is_met(target.comparator, row["direction"], t, a)
+        met = is_met(comparator, row["direction"], t, a)
         row.update(compared_target=t, compared_actual=a, met=met, verifiable=True,
                    attainment_ratio=a / t if t else None)
         if not is_missing(weight):
             row["rule_score"] = indicator_rule_score(weight, row["direction"], met, t, a, rule)
+        if literal is not None:
+            literal_met = is_met(target.comparator, literal, t, a)
+            row["literal_met"] = literal_met
+            if not is_missing(weight):
+                row["literal_rule_score"] = indicator_rule_score(weight, literal, literal_met, t, a, rule)
     else:
         row["unverifiable_reason"] = reason
         if not is_missing(score):  # kept as self-scored, but never above the weight
             row["rule_score"] = float(score) if is_missing(weight) else float(min(score, weight))
     if not is_missing(score) and row["rule_score"] is not None:
         row["inflation"] = round2(score - row["rule_score"])
+    if row["evidence"] != "measured":
+        row["substantiated_score"] = 0.0 if not is_missing(score) or not is_missing(weight) else None
+    else:
+        row["substantiated_score"] = row["rule_score"]
     return row
+
+
+_evidence = lru_cache(maxsize=1 << 16)(evidence)  # ParsedValue is immutable and hashable
 
 
 def score_indicators(indicators: pd.DataFrame, rule: Rule = BEIJING) -> pd.DataFrame:
@@ -328,26 +405,31 @@ def grade(total) -> str | None:
 
 
 NO_INDICATORS = {"n": 0, "weight": 0.0, "weight_missing": False, "score": 0.0, "score_missing": False,
-                  "rule_score": 0.0, "rule_score_missing": False, "verifiable_weight": 0.0}
+                  "rule_score": 0.0, "rule_score_missing": False, "verifiable_weight": 0.0,
+                  "substantiated_score": 0.0, "substantiated_score_missing": False,
+                  **{f"points_{c}": 0.0 for c in EVIDENCE_CLASSES}}
 
 
 def sums_by_form(indicators: list[dict]) -> dict[str, dict]:
     """Per form_id: number of indicators, the sums of weight, score and rule_score with a
     flag telling whether any of them is missing, and verifiable_weight (the weight of the
-    indicators the rule could re-score). A form with no indicators is absent (use
-    NO_INDICATORS). Plain Python over rows: cheaper than a pandas group-by per batch."""
+    indicators the rule could re-score), substantiated_score (points on measured indicators)
+    and points_<class>: the self-scores by evidence class. A form with no indicators is absent
+    (use NO_INDICATORS). Plain Python over rows: cheaper than a pandas group-by per batch."""
     sums: dict[str, dict] = {}
     for row in indicators:
         form = sums.get(row["form_id"])
         if form is None:
             form = sums[row["form_id"]] = dict(NO_INDICATORS)
         form["n"] += 1
-        for column in ("weight", "score", "rule_score"):
+        for column in ("weight", "score", "rule_score", "substantiated_score"):
             value: Any = row.get(column)
             if is_missing(value):
                 form[f"{column}_missing"] = True
             else:
                 form[column] += float(value)
+        if not is_missing(row.get("score")) and row.get("evidence") is not None:
+            form[f"points_{row['evidence']}"] += float(row["score"])
         if row.get("verifiable") is True and not is_missing(row.get("weight")):
             form["verifiable_weight"] += float(row["weight"])
     return sums
@@ -383,8 +465,8 @@ def project_scores(p: dict, ind: dict, rule: Rule = BEIJING) -> dict:
     weight = p.get("budget_weight")
     weight = rule.default_budget_weight if is_missing(weight) else weight
     budget_rule = budget_rule_score(rate, weight)
-    rule_total = None if budget_rule is None or ind["rule_score_missing"] \
-        else round2(budget_rule + ind["rule_score"])
+    rule_total = _total(budget_rule, ind, rule)
+    substantiated_total = _total(budget_rule, ind, substantiated(rule))
     self_total: Any = p.get("total_score")
     if is_missing(self_total):  # no printed total: the printed parts, when all are there
         parts_missing = is_missing(p.get("budget_score")) or ind["score_missing"]
@@ -402,7 +484,33 @@ def project_scores(p: dict, ind: dict, rule: Rule = BEIJING) -> dict:
         "inflation": None if is_missing(self_total) or rule_total is None else round2(self_total - rule_total),
         "self_grade": grade(self_total),
         "rule_grade": grade(rule_total),
+        "substantiated_total": substantiated_total,
+        "inflation_upper": None if is_missing(self_total) or substantiated_total is None
+        else round2(self_total - substantiated_total),
+        "substantiated_grade": grade(substantiated_total),
+        **evidence_profile(p.get("budget_score"), budget_rule, ind),
     }
+
+
+def _total(budget_rule, ind: dict, rule: Rule) -> float | None:
+    """The rule budget score plus the indicators' points under the rule: their rule scores
+    (unsubstantiated="kept") or their substantiated scores ("zero"); None when a part is missing."""
+    column = "rule_score" if rule.unsubstantiated == "kept" else "substantiated_score"
+    if budget_rule is None or ind[f"{column}_missing"]:
+        return None
+    return round2(budget_rule + ind[column])
+
+
+def evidence_profile(budget_score, budget_rule, ind: dict) -> dict:
+    """Share of the self-awarded points (printed budget score + indicator scores) in each
+    evidence class. The budget line's points are measured when the rule can compute its
+    score from the printed amounts, else missing; a budget score not printed is left out.
+    All null when the form awards no points."""
+    points = {c: ind[f"points_{c}"] for c in EVIDENCE_CLASSES}
+    if not is_missing(budget_score):
+        points["measured" if budget_rule is not None else "missing"] += float(budget_score)
+    total = sum(points.values())
+    return {f"evidence_{c}_share": (points[c] / total if total > 0 else None) for c in EVIDENCE_CLASSES}
 
 
 def score_projects(projects: pd.DataFrame, indicators: pd.DataFrame, rule: Rule = BEIJING) -> pd.DataFrame:

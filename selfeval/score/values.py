@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from selfeval.vocab import load
-from selfeval.vocab.value_sets import MAX_VALUE, UNITS_NOT_COMPARABLE
+from selfeval.vocab.value_sets import EVIDENCE_CLASSES, MAX_VALUE, UNITS_NOT_COMPARABLE  # noqa: F401
 
 NOTE_BOILERPLATE = "known boilerplate"
 NOTE_TOO_LARGE = "number too large to be a printed value"
@@ -85,6 +85,17 @@ RATINGS = {normalise(s) for s in VOCAB["ratings"]}
 SCALES = {normalise(s) for s in VOCAB["rating_scales"]}
 SCALE_SEPARATORS = re.compile("|".join(re.escape(s) for s in VOCAB["scale_separators"]))
 PHRASES = {normalise(s) for s in VOCAB["qualitative_phrases"]}
+_IGNORED = re.compile("[" + re.escape("".join(VOCAB["evidence"]["ignored_characters"])) + "]")
+
+
+@lru_cache(maxsize=1 << 16)
+def evidence_text(text: str) -> str:
+    """A cell as the evidence classes compare it: normalise() and the vocabulary's
+    ignored characters (punctuation) removed."""
+    return _IGNORED.sub("", normalise(text))
+
+
+BARE_CLAIMS = {evidence_text(s) for s in VOCAB["evidence"]["bare_claims"]}
 
 
 # --- parsing ---------------------------------------------------------------------
@@ -210,3 +221,26 @@ def comparable(target: ParsedValue, actual: ParsedValue) -> tuple[float | None, 
     if dimension is None or dimension != a_info.get("dimension"):
         return None, None, UNITS_NOT_COMPARABLE
     return target.number, actual.number * a_info["factor"] / t_info["factor"], None
+
+
+# --- evidence on the form ------------------------------------------------------------
+
+def evidence(target: ParsedValue, actual: ParsedValue) -> str:
+    """The evidence class of an actual (see EVIDENCE_CLASSES and value_vocabulary.yaml):
+    missing: no actual (blank, "—", "无"); restated: the target's text once normalised, or a
+    single number equal to the target's, in its unit or none, with no comparator or the
+    target's ("≥90%" -> "90%", "≥1个" -> "1", "≥130人" -> "不低于130人"); bare_claim: one of the vocabulary's claims with no value
+    ("已完成", "可达到预期指标", "优"); measured: anything else (a number that differs from
+    the target's, or a description of a result)."""
+    if actual.kind == "empty":
+        return "missing"
+    actual_text = evidence_text(str(actual.raw))
+    if target.kind != "empty" and actual_text == evidence_text(str(target.raw)):
+        return "restated"
+    if actual_text in BARE_CLAIMS:
+        return "bare_claim"
+    if target.kind == "quantitative" and actual.kind == "quantitative" and actual.comparator in (None, target.comparator):
+        t, a, reason = comparable(target, actual)
+        if reason is None and t is not None and a is not None and abs(t - a) <= 1e-9 * max(1.0, abs(t)):
+            return "restated"
+    return "measured"

@@ -10,10 +10,23 @@ from dataclasses import dataclass
 # What a printed target or actual holds (values.parse_value), and its comparator.
 KINDS = ("quantitative", "rating", "rating_scale", "qualitative", "compound", "empty", "text")
 COMPARATORS = (">=", ">", "=", "<=", "<")
+# Evidence on the form for an indicator's points (score.values.evidence): no actual, a claim with no
+# value, the target repeated, a value or result of its own.
+EVIDENCE_CLASSES = ("missing", "bare_claim", "restated", "measured")
 
 # No amount, count, rate, weight or score on a form comes near this: a larger printed number
 # (or a negative amount) is left empty with a warning (parse.numbers) or read as text (score.values).
 MAX_VALUE = 1e12
+
+# Printed and computed numbers are compared with these tolerances: 0.01 points for
+# scores and weights, 0.01 percentage points (0.0001 as a fraction) for rates.
+TOLERANCE_POINTS = 0.01
+TOLERANCE_RATE = 0.0001
+
+# Level-2 codes (and the level-1 code) of cost indicators (成本指标, see vocab/labels.yaml level2): lower is better
+# when their target has no comparator ("50万" budgeted, "49.75万" spent).
+COST_LEVEL2 = ("cost", "economic_cost", "social_cost", "ecological_cost")
+COST_LEVEL1 = "cost"
 
 # Re-scoring (score.scoring): the rule's direction, the rate's basis, the bands and grades,
 # and why an indicator cannot be re-scored from the form (indicators.unverifiable_reason).
@@ -87,7 +100,9 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
     Check("actual_repeats_target", "indicator", "note",
           "the actual cell is the target cell's text, verbatim", "target number", "actual number"),
     Check("cost_target_floor", "indicator", "warning",
-          "a cost indicator (成本指标) whose target is a floor (≥ or >), as if spending more were better",
+          "a cost indicator (成本指标) whose target is printed as a floor (≥ or >), as if spending more were "
+          "better: scored as a ceiling (costs are lower-is-better), the literal reading kept in the row "
+          "(literal_direction, literal_met, literal_rule_score)",
           "target number", "actual number (in the target's unit)"),
 )}
 SEVERITIES = ("error", "warning", "note")
