@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from selfeval.schema.issues import Issue
 from selfeval.vocab.labels import VOCAB, norm_label
@@ -32,7 +32,8 @@ class Chunk:
 
     def __post_init__(self) -> None:
         # once per form: every fund and indicator row of the form carries it
-        self.form_id = f"{Path(self.source_file).stem}#{self.ordinal:03d}"
+        # (a file in a sub-folder of the raw folder keeps its folder: "sub/a.txt" -> "sub/a#001")
+        self.form_id = f"{PurePosixPath(self.source_file).with_suffix('').as_posix()}#{self.ordinal:03d}"
 
 
 def decode(data: bytes, source_file: str) -> tuple[str | None, str | None, list[Issue]]:

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import gc
+import os
+import signal
+import sys
+import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from selfeval.run.cache import cached_parse
-from selfeval.run.per_file import FileResult
+from selfeval.run.cache import file_parts
+from selfeval.run.per_file import FORMS_PER_PART, FileResult
 from selfeval.schema import fields as schema
 from selfeval.schema.fields import FORM_TABLES
 from selfeval.schema.issues import Issue
@@ -23,6 +28,8 @@ BATCH_FILES = 64
 # reference cycles (reference counting frees them). At Python's default threshold (700)
 # the cycle collector ran every few rows over a growing heap: 15% of the parse time.
 GC_THRESHOLDS = (50_000, 50, 100)
+# How often a worker checks that the ETL process is still there.
+WATCH_SECONDS = 0.5
 
 
 @dataclass
@@ -66,7 +73,81 @@ def validated_arrow(name: str, rows: list[dict]) -> pa.Table:
 
 
 def parse_batch(batch: list[tuple]) -> BatchTables:
-    return batch_tables([cached_parse(args) for args in batch])
+    """A batch of files -> their tables. Forms are re-scored FORMS_PER_PART at a time, across
+    small files (pandera's per-call costs paid once for many forms) and within a large one (a
+    file of 100,000 forms never sits in memory as Python rows: only as compact Arrow tables)."""
+    parts: dict[str, list[pa.Table]] = {name: [] for name in FORM_TABLES}
+    issues: list[Issue] = []
+    file_rows: list[dict] = []
+    pending: list[FileResult] = []
+    forms = 0
+
+    def flush() -> None:
+        if pending:
+            done = batch_tables(pending)
+            for name, table in done.tables.items():
+                parts[name].append(table)
+            issues.extend(done.issues)
+            pending.clear()
+
+    for args in batch:
+        last = None
+        for part in file_parts(args):
+            pending.append(part)
+            forms += len(part.projects)
+            last = part
+            if forms >= FORMS_PER_PART:
+                flush()
+                forms = 0
+        if last is not None:
+            file_rows.append(last.file_row)
+    flush()
+    tables = {name: pa.concat_tables(found) if found else validated_arrow(name, [])
+              for name, found in parts.items()}
+    return BatchTables(file_rows, tables, issues)
+
+
+# --- worker processes: they end with the ETL --------------------------------------------------------
+
+def start_worker(main_pid: int) -> None:
+    """Initializer of every worker process. A worker is a child of the forkserver, blocked on a
+    pipe it holds both ends of: when the ETL was killed (SIGKILL, a lost terminal) it used to wait
+    there forever (the issue saw two workers, the forkserver and the resource tracker, 700 MB,
+    left behind). Now a watchdog thread ends the worker as soon as the ETL process is gone, and
+    Ctrl-C is left to the ETL (which stops the pool) instead of printing a traceback per worker."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    threading.Thread(target=_watch, args=(main_pid, os.getppid()), daemon=True, name="selfeval-watchdog").start()
+
+
+def _watch(main_pid: int, parent: int) -> None:
+    while True:
+        time.sleep(WATCH_SECONDS)
+        if os.getppid() != parent or not _alive(main_pid):
+            os._exit(1)  # nothing to save: the ETL that would have used the result is gone
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent (the forkserver) dies (prctl PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 @contextmanager
