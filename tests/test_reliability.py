@@ -297,21 +297,20 @@ def test_a_raw_file_moved_away_mid_run_is_one_line_and_exit_1(tmp_path, capsys, 
     assert files.loc[F002, "status"] == "failed" and "moved or deleted" in files.loc[F002, "reason"]
 
 
-def test_an_empty_or_unreadable_raw_folder_keeps_the_previous_tables(tmp_path):
+def test_an_empty_or_unreadable_raw_folder_keeps_the_previous_tables(tmp_path, capsys):
     out = tmp_path / "out"
-    assert _etl(_raw(tmp_path / "raw", names=(F002,)), out).returncode == 0
+    pipeline.run(_raw(tmp_path / "raw", names=(F002,)), out)
     before = _snapshot(out)
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = _etl(empty, out)
-    assert result.returncode == 2
-    assert _one_line_error(result.stderr).startswith(f"error: no forms in {empty}; previous tables kept")
+    assert etl.main(["--raw", str(empty), "--out", str(out), "--jobs", "1"]) == 2
+    assert _one_line_error(capsys.readouterr().err).startswith(f"error: no forms in {empty}; previous tables kept")
     unreadable = tmp_path / "unreadable"
     unreadable.mkdir()
     (unreadable / "a.txt").write_bytes(b"")
     (unreadable / "b.txt").write_bytes(bytes(range(256)) * 8)
-    result = _etl(unreadable, out)
-    assert result.returncode == 2 and "no forms in" in _one_line_error(result.stderr)
+    assert etl.main(["--raw", str(unreadable), "--out", str(out), "--jobs", "1"]) == 2
+    assert "no forms in" in _one_line_error(capsys.readouterr().err)
     assert _snapshot(out) == before
 
 
@@ -398,9 +397,9 @@ def test_a_file_is_parsed_in_parts_with_the_same_rows(tmp_path):
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    """600 synthetic forms in 12 files: enough for the pool of workers (--jobs 2) to start."""
+    """400 synthetic forms in 8 files: enough for the pool of workers (--jobs 2) to start."""
     from bench import generate
-    return generate.generate(600, 5, tmp_path_factory.mktemp("corpus"))
+    return generate.generate(400, 5, tmp_path_factory.mktemp("corpus"))
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
@@ -434,7 +433,7 @@ def _start_and_wait_for_workers(raw: Path, out: Path) -> tuple[subprocess.Popen,
                                              (signal.SIGINT, 130, "interrupted (Ctrl-C)")])
 def test_sigterm_and_ctrl_c_stop_cleanly_with_one_line(corpus, tmp_path, sig, code, said):
     out = tmp_path / "out"
-    assert _etl(_raw(tmp_path / "seed", names=(F002,)), out).returncode == 0
+    pipeline.run(_raw(tmp_path / "seed", names=(F002,)), out)
     before = _snapshot(out)
     process, children = _start_and_wait_for_workers(corpus, out)
     process.send_signal(sig)
@@ -469,7 +468,7 @@ def full_run(corpus, tmp_path_factory) -> float:
 def test_killed_at_a_random_point_the_outputs_are_old_or_new_and_complete(corpus, full_run, tmp_path, seed):
     import random
     out = tmp_path / "out"
-    assert _etl(_raw(tmp_path / "seed", names=(F002,)), out).returncode == 0
+    pipeline.run(_raw(tmp_path / "seed", names=(F002,)), out)
     before = _snapshot(out)
     at = random.Random(seed).uniform(0.2, full_run)
     process = subprocess.Popen([*ETL, "--raw", str(corpus), "--out", str(out), "--jobs", "2"],
@@ -484,13 +483,13 @@ def test_killed_at_a_random_point_the_outputs_are_old_or_new_and_complete(corpus
     after = _snapshot(out)
     manifest = pipeline.read_manifest(out)
     if after["run.json"] != before["run.json"]:  # the kill came after the final move: the new set, complete
-        assert manifest["forms"] == 600 and tables.outputs_intact(out, manifest["outputs"]), at
-        assert len(tables.read_table(out / "projects.parquet")) == 600
+        assert manifest["forms"] == 400 and tables.outputs_intact(out, manifest["outputs"]), at
+        assert len(tables.read_table(out / "projects.parquet")) == 400
     elif after != before:  # killed during the final move: run.json names the old run, whose files no longer match
         assert not tables.outputs_intact(out, manifest["outputs"]), at
     else:
         assert len(tables.read_table(out / "projects.parquet")) == 15
     again = _etl(corpus, out, "--jobs", "2")
     assert again.returncode == 0, again.stderr
-    assert "600 forms loaded" in again.stdout and not list(out.glob(".staging-*"))
-    assert len(tables.read_table(out / "projects.parquet")) == 600
+    assert "400 forms loaded" in again.stdout and not list(out.glob(".staging-*"))
+    assert len(tables.read_table(out / "projects.parquet")) == 400

@@ -95,6 +95,11 @@ def _cached_parts(entry: Path, body: int) -> Iterator[FileResult]:
             yield FileResult(row, projects, funds, indicators, issues)
 
 
+def parse_file(name: str, data: bytes, source: dict | None) -> Iterator[FileResult]:
+    """What a cache miss runs: the file parsed, as parts (per_file.parse_parts)."""
+    return parse_parts(name, data, source)
+
+
 def file_parts(args) -> Iterator[FileResult]:
     """One raw file's parts, from the cache when an entry for its bytes is there and sound, else
     parsed (and cached under the sha256 of the bytes that were parsed: a file replaced after it
@@ -119,7 +124,7 @@ def file_parts(args) -> Iterator[FileResult]:
                                 "Run again once the file is back")
         return
     sha = hashlib.sha256(data).hexdigest()
-    parts = parse_parts(name, data, source)
+    parts = parse_file(name, data, source)
     del data
     writer = _EntryWriter(Path(cache_dir) / f"{cache_key(sha, code, source)}.pkl") if cache_dir else None
     try:
