@@ -397,9 +397,9 @@ def test_a_file_is_parsed_in_parts_with_the_same_rows(tmp_path):
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    """400 synthetic forms in 8 files: enough for the pool of workers (--jobs 2) to start."""
+    """200 synthetic forms in 8 files: enough for the pool of workers (--jobs 2) to start."""
     from bench import generate
-    return generate.generate(400, 5, tmp_path_factory.mktemp("corpus"))
+    return generate.generate(200, 5, tmp_path_factory.mktemp("corpus"), forms_per_file=25)
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
@@ -483,13 +483,13 @@ def test_killed_at_a_random_point_the_outputs_are_old_or_new_and_complete(corpus
     after = _snapshot(out)
     manifest = pipeline.read_manifest(out)
     if after["run.json"] != before["run.json"]:  # the kill came after the final move: the new set, complete
-        assert manifest["forms"] == 400 and tables.outputs_intact(out, manifest["outputs"]), at
-        assert len(tables.read_table(out / "projects.parquet")) == 400
+        assert manifest["forms"] == 200 and tables.outputs_intact(out, manifest["outputs"]), at
+        assert len(tables.read_table(out / "projects.parquet")) == 200
     elif after != before:  # killed during the final move: run.json names the old run, whose files no longer match
         assert not tables.outputs_intact(out, manifest["outputs"]), at
     else:
         assert len(tables.read_table(out / "projects.parquet")) == 15
     again = _etl(corpus, out, "--jobs", "2")
     assert again.returncode == 0, again.stderr
-    assert "400 forms loaded" in again.stdout and not list(out.glob(".staging-*"))
-    assert len(tables.read_table(out / "projects.parquet")) == 400
+    assert "200 forms loaded" in again.stdout and not list(out.glob(".staging-*"))
+    assert len(tables.read_table(out / "projects.parquet")) == 200

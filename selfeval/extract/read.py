@@ -294,7 +294,8 @@ def iter_forms(text: str, source_file: str, encoding: str, issues: list[Issue]) 
     ordinal = 0
     line_no, counted_to = 1, 0  # the line number at offset counted_to
     titles = _title_lines(text)
-    segments = [(None, 0, titles[0][0] if titles else len(text))]
+    # (title line's offsets or None for the text before the first title, start, end) of each stretch of text
+    segments: list[tuple[tuple[int, int] | None, int, int]] = [(None, 0, titles[0][0] if titles else len(text))]
     segments += [(t, t[1] + 1, nxt[0] if nxt else len(text)) for t, nxt in zip(titles, [*titles[1:], None])]
     preamble_reported = False
     for title, begin, end in segments:
@@ -307,7 +308,7 @@ def iter_forms(text: str, source_file: str, encoding: str, issues: list[Issue]) 
             line_no += text.count("\n", counted_to, begin)
             counted_to = begin
         else:
-            title_line = None
+            title_line = 0  # no title line: not used
         first = line_no  # line number of lines[0]
         lines = text[begin:end].split("\n") if begin < end else []
         if end < len(text) and lines and lines[-1] == "":

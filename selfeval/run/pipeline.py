@@ -232,8 +232,9 @@ def run(raw_dir: Path, out_dir: Path, jobs: int = 1, progress: bool = False, use
         read_sources(raw_dir)  # a bad sources.csv stops the run here, with one line
         entries = raw_entries(raw_dir)
         stats = raw_stats(raw_dir, entries)  # before hashing: a file changed meanwhile is hashed again next time
-        if use_cache and current(raw_dir, out_dir, previous, entries):
-            return {**previous, "reused": True, "seconds": round(time.time() - started, 3)}
+        reusable = current(raw_dir, out_dir, previous, entries) if use_cache else None
+        if reusable is not None:
+            return {**reusable, "reused": True, "seconds": round(time.time() - started, 3)}
         fingerprint = raw_fingerprint(raw_dir, previous, entries)
         code = code_fingerprint()
         with output_errors(out_dir):
