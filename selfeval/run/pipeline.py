@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from itertools import chain
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +26,15 @@ from selfeval.run.cache import cache_key, code_fingerprint, prune_cache
 from selfeval.run.lock import EtlError, acquire, output_errors
 from selfeval.run.per_file import new_file_row, source_issues
 from selfeval.run.raw_files import RawEntry, raw_entries, raw_fingerprint, raw_stats, read_sources, sources_sha256
-from selfeval.run.workers import GC_THRESHOLDS, BatchTables, gc_thresholds, parse_batch, start_worker, validated_arrow
+from selfeval.run.workers import (
+    GC_THRESHOLDS,
+    BatchTables,
+    gc_thresholds,
+    iter_batch,
+    parse_batch,
+    start_worker,
+    validated_arrow,
+)
 from selfeval.schema import fields as schema
 from selfeval.schema.fields import FORM_TABLES, TABLE_NAMES
 from selfeval.schema.issues import Issue
@@ -71,37 +80,35 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
     file_rows: dict[str, dict] = {}
     issues: list[Issue] = []
     first_text: dict[str, str] = {}
+    copy_of: dict[str, str | None] = {}  # per file read: the earlier file with the same text, or None
 
     def take(done: Iterable[BatchTables]) -> None:
-        for batch in _progress(done, len(batches), progress):
-            copies: set[str] = set()
-            for row in batch.file_rows:
-                name, text = row["source_file"], row.pop("text_sha256", None)
-                file_rows[name] = row
-                if text is None:
-                    continue
-                if text in first_text:
-                    copies.add(name)
-                    _mark_duplicate(row, first_text[text])
-                else:
-                    first_text[text] = name
+        for batch in done:
+            for name, text in batch.texts.items():
+                if name not in copy_of:
+                    first = first_text.setdefault(text, name) if text else name
+                    copy_of[name] = first if first != name else None
+            copies = sorted(name for name in batch.texts if copy_of[name])
             tables = batch.tables
             if copies:  # loaded once, under the first name: the copy's rows and issues are left out
-                copy_ids = pc.is_in(tables["projects"].column("source_file"), pa.array(sorted(copies)))
+                copy_ids = pc.is_in(tables["projects"].column("source_file"), pa.array(copies))
                 ids = tables["projects"].filter(copy_ids).column("form_id")
                 tables = {name: table.filter(pc.invert(pc.is_in(table.column("form_id"), ids)))
                           for name, table in tables.items()}
             for name, table in tables.items():
                 append(name, table)
-            for issue in batch.issues:
-                if issue.source_file not in copies:
-                    issues.append(issue)
-            for name in sorted(copies):
-                row = file_rows[name]
-                issues.append(Issue(name, None, None, "file", None,
-                                    f"same content (decoded text) as {row['duplicate_of']}; loaded once, its "
-                                    f"{row['titles_seen']} form(s) counted as rejected here", "warning"))
-                issues.extend(source_issues(name, row["sha256"], sources.get(name)))
+            issues.extend(issue for issue in batch.issues if not copy_of.get(issue.source_file))
+            for row in batch.file_rows:
+                name = row["source_file"]
+                row.pop("text_sha256", None)
+                file_rows[name] = row
+                original = copy_of.get(name)
+                if original:
+                    _mark_duplicate(row, original)
+                    issues.append(Issue(name, None, None, "file", None,
+                                        f"same content (decoded text) as {original}; loaded once, its "
+                                        f"{row['titles_seen']} form(s) counted as rejected here", "warning"))
+                    issues.extend(source_issues(name, row["sha256"], sources.get(name)))
 
     pool = None
     try:
@@ -114,11 +121,12 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
             context.set_forkserver_preload(["selfeval.run.pipeline", "selfeval.score.checks"])
             pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                        initializer=start_worker, initargs=(os.getpid(),))
-            take(pool.map(parse_batch, batches))
+            take(_progress(pool.map(parse_batch, batches), len(batches), progress))
             pool.shutdown()
         else:
+            # in this process, each piece of a batch is written before the next is parsed
             with gc_thresholds(GC_THRESHOLDS):
-                take(map(parse_batch, batches))
+                take(chain.from_iterable(map(iter_batch, _progress(batches, len(batches), progress))))
     except BaseException:
         if pool is not None:  # stopped (SIGTERM, Ctrl-C, an error): the workers go now, not after their batch
             stop_pool(pool)

@@ -7,8 +7,9 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,6 +40,9 @@ class BatchTables:
     file_rows: list[dict]
     tables: dict[str, pa.Table]
     issues: list[Issue]
+    # decoded-text sha256 of every file with rows here (known before its first rows: copies are
+    # found before their rows are written); None for a file that could not be decoded
+    texts: dict[str, str | None] = field(default_factory=dict)
 
 
 def batch_tables(results: list[FileResult]) -> BatchTables:
@@ -72,23 +76,24 @@ def validated_arrow(name: str, rows: list[dict]) -> pa.Table:
 
 
 
-def parse_batch(batch: list[tuple]) -> BatchTables:
-    """A batch of files -> their tables. Forms are re-scored FORMS_PER_PART at a time, across
-    small files (pandera's per-call costs paid once for many forms) and within a large one (a
-    file of 100,000 forms never sits in memory as Python rows: only as compact Arrow tables)."""
-    parts: dict[str, list[pa.Table]] = {name: [] for name in FORM_TABLES}
-    issues: list[Issue] = []
-    file_rows: list[dict] = []
+def iter_batch(batch: list[tuple]) -> Iterator[BatchTables]:
+    """A batch of files -> their tables, FORMS_PER_PART forms at a time: re-scored across small
+    files (pandera's per-call costs paid once for many forms) and within a large one (a file
+    of 100,000 forms is never held as Python rows, and in one process never as one table:
+    each piece is written before the next is parsed). A piece's file_rows are the files
+    finished in it."""
     pending: list[FileResult] = []
+    finished: list[dict] = []
     forms = 0
 
-    def flush() -> None:
-        if pending:
-            done = batch_tables(pending)
-            for name, table in done.tables.items():
-                parts[name].append(table)
-            issues.extend(done.issues)
-            pending.clear()
+    def flush() -> BatchTables:
+        done = batch_tables(pending) if pending else BatchTables([], {name: validated_arrow(name, [])
+                                                                       for name in FORM_TABLES}, [])
+        texts = {part.file_row["source_file"]: part.file_row.get("text_sha256") for part in pending}
+        piece = BatchTables(list(finished), done.tables, done.issues, texts)
+        pending.clear()
+        finished.clear()
+        return piece
 
     for args in batch:
         last = None
@@ -97,14 +102,20 @@ def parse_batch(batch: list[tuple]) -> BatchTables:
             forms += len(part.projects)
             last = part
             if forms >= FORMS_PER_PART:
-                flush()
+                yield flush()
                 forms = 0
         if last is not None:
-            file_rows.append(last.file_row)
-    flush()
-    tables = {name: pa.concat_tables(found) if found else validated_arrow(name, [])
-              for name, found in parts.items()}
-    return BatchTables(file_rows, tables, issues)
+            finished.append(last.file_row)
+    yield flush()
+
+
+def parse_batch(batch: list[tuple]) -> BatchTables:
+    """A batch of files -> their tables in one piece: what a worker process sends back."""
+    pieces = list(iter_batch(batch))
+    return BatchTables([row for piece in pieces for row in piece.file_rows],
+                       {name: pa.concat_tables([piece.tables[name] for piece in pieces]) for name in FORM_TABLES},
+                       [issue for piece in pieces for issue in piece.issues],
+                       {name: text for piece in pieces for name, text in piece.texts.items()})
 
 
 # --- worker processes: they end with the ETL --------------------------------------------------------
