@@ -55,7 +55,8 @@ def load(processed_dir: Path = PROCESSED_DIR, raw_dir: Path = RAW_DIR, rebuild: 
 def print_summary(summary: dict) -> None:
     issues = summary["issues"]
     state = "unchanged, previous tables reused" if summary.get("reused") else "tables written"
-    print(f"{summary['files']} files, {summary['forms']} forms loaded, {summary['forms_rejected']} rejected, "
+    skipped = f" ({summary['skipped_entries']} other entries skipped; see files)" if summary.get("skipped_entries") else ""
+    print(f"{summary['files']} files{skipped}, {summary['forms']} forms loaded, {summary['forms_rejected']} rejected, "
           f"{summary['funds']} fund lines, {summary['indicators']} indicators; issues: "
           f"{issues['error']} error, {issues['warning']} warning, {issues['repaired']} repaired "
           f"({state}, {summary['seconds']} s, {summary.get('parser', 'python')} parser)")

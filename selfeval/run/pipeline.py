@@ -284,7 +284,8 @@ def _summary(rows: dict[str, int], files: list[dict], issues: list[Issue], finge
         "raw_files": fingerprint,
         "code": code,
         "tables": list(TABLE_NAMES),
-        "files": len(files),
+        "files": sum(f["status"] != "skipped" for f in files),  # the files read
+        "skipped_entries": sum(f["status"] == "skipped" for f in files),
         "forms": rows["projects"],
         "forms_rejected": sum(f["forms_rejected"] for f in files),
         "funds": rows["funds"],
