@@ -416,7 +416,7 @@ def _gone(processes: list[psutil.Process], timeout: float = 10) -> list[psutil.P
 
 def _start_and_wait_for_workers(raw: Path, out: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
     process = subprocess.Popen([*ETL, "--raw", str(raw), "--out", str(out), "--jobs", "2", "--no-cache"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 120
     children: list[psutil.Process] = []
     while process.poll() is None and time.time() < deadline:
@@ -436,7 +436,10 @@ def test_sigterm_and_ctrl_c_stop_cleanly_with_one_line(corpus, tmp_path, sig, co
     pipeline.run(_raw(tmp_path / "seed", names=(F002,)), out)
     before = _snapshot(out)
     process, children = _start_and_wait_for_workers(corpus, out)
-    process.send_signal(sig)
+    if sig == signal.SIGINT:
+        os.killpg(process.pid, sig)  # as Ctrl-C in a terminal: to the whole process group, workers included
+    else:
+        process.send_signal(sig)  # as `kill PID`: to the ETL only
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == code, stderr
     assert said in _one_line_error(stderr)
