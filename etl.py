@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from selfeval.paths import PROCESSED_DIR, RAW_DIR  # noqa: F401  (etl.RAW_DIR, etl.PROCESSED_DIR)
+from selfeval.paths import PROCESSED_DIR, RAW_DIR, ROOT  # noqa: F401  (etl.RAW_DIR, etl.PROCESSED_DIR, etl.ROOT)
 from selfeval.run.command import build, load, main  # noqa: F401
 
 if __name__ == "__main__":

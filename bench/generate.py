@@ -133,18 +133,19 @@ def render(form: dict, rng: random.Random, pdf: bool) -> str:
     return "\n".join(out) + " \n"
 
 
-def generate(forms: int, seed: int, out: Path) -> Path:
+def generate(forms: int, seed: int, out: Path, forms_per_file: int = FORMS_PER_FILE) -> Path:
+    """forms_per_file: FORMS_PER_FILE, or all forms in one file (--one-file: a file of 100,000 forms)."""
     rng = random.Random(seed)
     pool = seed_indicators()
     raw = out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     expected = []
-    for file_number in range((forms + FORMS_PER_FILE - 1) // FORMS_PER_FILE):
+    for file_number in range((forms + forms_per_file - 1) // forms_per_file):
         name = f"synthetic_{file_number:05d}.txt"
         pdf = file_number % 2 == 1
         texts = []
-        for ordinal in range(1, min(FORMS_PER_FILE, forms - file_number * FORMS_PER_FILE) + 1):
-            form = make_form(rng, file_number * FORMS_PER_FILE + ordinal, pool)
+        for ordinal in range(1, min(forms_per_file, forms - file_number * forms_per_file) + 1):
+            form = make_form(rng, file_number * forms_per_file + ordinal, pool)
             texts.append(render(form, rng, pdf))
             expected.append({
                 "form_id": f"{Path(name).stem}#{ordinal:03d}", "source_file": name,
@@ -170,8 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--forms", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--one-file", action="store_true", help="all forms in one file (a single large file)")
     args = parser.parse_args(argv)
-    raw = generate(args.forms, args.seed, args.out)
+    raw = generate(args.forms, args.seed, args.out, max(1, args.forms) if args.one_file else FORMS_PER_FILE)
     print(f"{args.forms} forms in {len(list(raw.glob('*.txt')))} files under {raw}")
     return 0
 

@@ -283,6 +283,6 @@ def test_same_file_twice_is_loaded_once_and_reported(tmp_path):
     assert not projects.source_file.eq("zz_copy_of_002.txt").any()
     issues = pd.read_parquet(out / "parse_issues.parquet")
     said = issues[issues.source_file == "zz_copy_of_002.txt"].message.tolist()
-    assert any("same content (sha256) as 002_fd002be877c499a2.txt; loaded once" in m for m in said)
+    assert any("same content (decoded text) as 002_fd002be877c499a2.txt; loaded once" in m for m in said)
     summary = pipeline.read_manifest(out)
     assert summary["forms"] + summary["forms_rejected"] == int(files.titles_seen.sum())

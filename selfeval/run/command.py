@@ -1,14 +1,18 @@
 """`selfeval etl` (and `python etl.py`): every 项目支出绩效自评表 in data/raw/ -> tidy tables in data/processed/.
 
 Exit status: 0 when every form was read; 1 when a form or file could not be read
-(the other forms are still written; see parse_issues); 2 when the outputs could
-not be written (locked, read-only or full folder); with --strict, 1 on any warning.
+(the other forms are still written; see parse_issues); 2 when nothing was written
+(locked, read-only or full output folder, a bad sources.csv, no forms in the raw
+folder, a bad option); 130 on Ctrl-C and 143 on SIGTERM (nothing written, the
+workers stopped); with --strict, 1 on any warning. Every error is one line.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +20,17 @@ import pandas as pd
 from selfeval.paths import PROCESSED_DIR, RAW_DIR
 from selfeval.run import pipeline
 from selfeval.store import outputs
+
+
+class Stopped(BaseException):
+    """SIGTERM: raised where the run is, so that the workers, the staging folder and the lock
+    are cleaned up on the way out (a BaseException, as KeyboardInterrupt: no handler of
+    ordinary errors swallows it)."""
+
+
+def _stop(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop: a second TERM must not interrupt the clean-up
+    raise Stopped()
 
 
 def build(raw_dir: Path = RAW_DIR, out_dir: Path = PROCESSED_DIR, jobs: int = 1, progress: bool = False,
@@ -31,7 +46,8 @@ def load(processed_dir: Path = PROCESSED_DIR, raw_dir: Path = RAW_DIR, rebuild: 
     parser changed since the tables were written; otherwise they are read as they are.
     """
     processed_dir, raw_dir = Path(processed_dir), Path(raw_dir)
-    if rebuild and raw_dir.exists():
+    # Checked without the lock first: current tables in a read-only folder are read, not refused.
+    if rebuild and raw_dir.exists() and not pipeline.current(raw_dir, processed_dir):
         build(raw_dir, processed_dir)
     return outputs.read_tables(processed_dir)
 
@@ -39,7 +55,8 @@ def load(processed_dir: Path = PROCESSED_DIR, raw_dir: Path = RAW_DIR, rebuild: 
 def print_summary(summary: dict) -> None:
     issues = summary["issues"]
     state = "unchanged, previous tables reused" if summary.get("reused") else "tables written"
-    print(f"{summary['files']} files, {summary['forms']} forms loaded, {summary['forms_rejected']} rejected, "
+    skipped = f" ({summary['skipped_entries']} other entries skipped; see files)" if summary.get("skipped_entries") else ""
+    print(f"{summary['files']} files{skipped}, {summary['forms']} forms loaded, {summary['forms_rejected']} rejected, "
           f"{summary['funds']} fund lines, {summary['indicators']} indicators; issues: "
           f"{issues['error']} error, {issues['warning']} warning, {issues['repaired']} repaired "
           f"({state}, {summary['seconds']} s, {summary.get('parser', 'python')} parser)")
@@ -60,11 +77,26 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     if not args.raw.is_dir():
         print(f"error: raw folder {args.raw} does not exist", file=sys.stderr)
         return 2
+    if args.jobs < 1:
+        print(f"error: --jobs must be at least 1 (got {args.jobs})", file=sys.stderr)
+        return 2
+    previous = signal.signal(signal.SIGTERM, _stop) if threading.current_thread() is threading.main_thread() else None
     try:
         summary = build(args.raw, args.out, jobs=args.jobs, progress=sys.stderr.isatty(), use_cache=not args.no_cache)
     except pipeline.EtlError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Stopped:
+        print(f"error: stopped by SIGTERM; the previous outputs in {args.out} were left as they were",
+              file=sys.stderr)
+        return 128 + signal.SIGTERM
+    except KeyboardInterrupt:
+        print(f"error: interrupted (Ctrl-C); the previous outputs in {args.out} were left as they were",
+              file=sys.stderr)
+        return 128 + signal.SIGINT
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     print_summary(summary)
     if summary["issues"]["error"]:
         # From the memory-mapped Arrow copy, not the Parquet file: pd.read_parquet starts

@@ -1,20 +1,28 @@
 """One raw file -> rows of every form table and its issues (decode, cut into forms, cells, parse).
 
 Never raises: a failure becomes an Issue, so one bad form never takes the others down.
+A file is read as parts of at most `forms_per_part` forms (parse_parts): a file of
+100,000 forms is decoded once and then parsed form by form, never held as rows whole.
 """
 from __future__ import annotations
 
 import hashlib
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from selfeval.extract import formats
 from selfeval.extract.cells import TAB_ROWS, to_rows
-from selfeval.extract.read import decode, split_forms
+from selfeval.extract.read import decode, iter_forms
 from selfeval.parse import twins
 from selfeval.parse.form import parse_form
 from selfeval.parse.project import project_row
 from selfeval.schema.issues import Issue
+
+# Forms parsed before their rows are handed on (re-scored, typed, turned into Arrow) and freed.
+FORMS_PER_PART = 2000
+# Decoded text hashed this many characters at a time (no second copy of a large file's text).
+_HASH_CHARS = 1 << 20
 
 
 @dataclass
@@ -26,51 +34,118 @@ class FileResult:
     issues: list[Issue] = field(default_factory=list)
 
 
+def new_file_row(name: str, sha: str | None, kind: str | None = None) -> dict:
+    return {"source_file": name, "sha256": sha, "format": kind, "encoding": None, "titles_seen": 0, "forms_loaded": 0,
+            "forms_rejected": 0, "duplicate_of": None, "status": "failed", "reason": None, "text_sha256": None}
+
+
+def text_sha256(text: str) -> str:
+    """sha256 of the decoded, newline-folded text: the same forms in other bytes (a CRLF copy,
+    a GB18030 re-export, a BOM) hash alike, so a copy is found however it was saved."""
+    digest = hashlib.sha256()
+    for at in range(0, len(text), _HASH_CHARS):
+        digest.update(text[at:at + _HASH_CHARS].encode("utf-8", errors="surrogatepass"))
+    return digest.hexdigest()
+
 
 def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
     """One raw file -> rows for every table. Never raises: a failure becomes an issue."""
+    parts = list(parse_parts(name, data, source))
+    whole = FileResult(parts[0].file_row)
+    for part in parts:
+        whole.projects += part.projects
+        whole.funds += part.funds
+        whole.indicators += part.indicators
+        whole.issues += part.issues
+    return whole
+
+
+def parse_parts(name: str, data: bytes, source: dict | None,
+                forms_per_part: int = FORMS_PER_PART) -> Iterator[FileResult]:
+    """The file's rows as parts of at most forms_per_part forms, all sharing one file_row, which is
+    complete once the last part was taken. The caller should hold no other reference to `data`:
+    it is dropped as soon as the text is decoded."""
     sha = hashlib.sha256(data).hexdigest()
     kind = formats.sniff(name, data)
-    result = FileResult({"source_file": name, "sha256": sha, "format": kind, "encoding": None, "titles_seen": 0,
-                         "forms_loaded": 0, "forms_rejected": 0, "duplicate_of": None, "status": "failed"})
+    file_row = new_file_row(name, sha, kind)
     text, encoding, locators, issues = _file_text(name, data, kind)
-    if locators is not None:
-        issues = _located(issues, locators)
-    result.issues += issues
+    del data  # the bytes are no longer needed: only the text stays in memory
+
+    def located(found: list[Issue]) -> list[Issue]:
+        return list(found) if locators is None else _located(found, locators)
+
+    part = FileResult(file_row, issues=located(issues))
     if text is None:
-        return result
-    result.file_row["encoding"] = encoding
-    chunks, issues = split_forms(text, name, encoding or kind)
-    result.issues += issues if locators is None else _located(issues, locators)
-    result.file_row["titles_seen"] = len(chunks)
+        file_row["reason"] = next((i.message for i in issues if i.severity == "error"), None)
+        part.issues += source_issues(name, sha, source)
+        yield part
+        return
+    file_row["encoding"] = encoding
+    file_row["text_sha256"] = text_sha256(text)
     # a document's lines are table rows, tab-separated by its reader: never cell_per_line
     forced_layout = None if locators is None else TAB_ROWS
-    for chunk in chunks:
+    forms = 0
+    split_issues: list[Issue] = []
+    for chunk in iter_forms(text, name, encoding or kind, split_issues):
+        file_row["titles_seen"] += 1
+        part.issues += located(split_issues)
+        split_issues.clear()
         try:
             layout, rows = to_rows(chunk.lines, forced_layout)
             form = parse_form(chunk, layout, rows)
         except Exception as exc:  # a parser bug must not take the other forms down
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            result.issues.append(Issue(name, chunk.form_id, chunk.first_line, "form", chunk.title,
-                                       f"parser failed on this form: {last}", "error"))
-            result.file_row["forms_rejected"] += 1
+            part.issues.append(Issue(name, chunk.form_id, chunk.first_line, "form", chunk.title,
+                                     f"parser failed on this form: {last}", "error"))
+            file_row["forms_rejected"] += 1
             continue
-        result.issues += form.issues if locators is None else _located(form.issues, locators)
+        part.issues += located(form.issues)
         if any(i.severity == "error" for i in form.issues):
-            result.file_row["forms_rejected"] += 1
-            result.issues.append(Issue(name, chunk.form_id, chunk.first_line, "form", chunk.title,
-                                       "form not loaded because of the error(s) above", "error"))
+            file_row["forms_rejected"] += 1
+            part.issues.append(Issue(name, chunk.form_id, chunk.first_line, "form", chunk.title,
+                                     "form not loaded because of the error(s) above", "error"))
             continue
-        result.file_row["forms_loaded"] += 1
-        result.projects.append(project_row(form, source))
-        result.funds += form.funds  # rows carry their form_id (form.py)
-        result.indicators += form.indicators
-    # level labels printed one row off, repaired across the file's twin forms (same unit)
-    result.issues += twins.repair(name, result.projects, result.indicators)
-    loaded, rejected = result.file_row["forms_loaded"], result.file_row["forms_rejected"]
-    result.file_row["status"] = "ok" if not rejected and loaded else ("partial" if loaded else "failed")
-    result.issues += source_issues(name, sha, source)
-    return result
+        file_row["forms_loaded"] += 1
+        project = project_row(form, source)
+        if not project.get("title"):
+            project["title"] = None  # a form found without a title line: no title, not ""
+        part.projects.append(project)
+        part.funds += form.funds  # rows carry their form_id (form.py)
+        part.indicators += form.indicators
+        forms += 1
+        if forms >= forms_per_part:
+            # level labels printed one row off, repaired across twin forms (same unit) of the part
+            part.issues += twins.repair(name, part.projects, part.indicators)
+            yield part
+            part, forms = FileResult(file_row), 0
+    part.issues += located(split_issues)
+    part.issues += twins.repair(name, part.projects, part.indicators)
+    loaded, rejected = file_row["forms_loaded"], file_row["forms_rejected"]
+    file_row["status"] = "ok" if not rejected and loaded else ("partial" if loaded else "failed")
+    if file_row["status"] == "failed":
+        file_row["reason"] = next((i.message for i in part.issues if i.severity == "error"), "no form loaded")
+    elif rejected:
+        file_row["reason"] = f"{rejected} form(s) not loaded; see parse_issues"
+    part.issues += source_issues(name, sha, source)
+    part.issues += count_issues(name, file_row["titles_seen"], source)
+    yield part
+
+
+def count_issues(name: str, found: int, source: dict | None) -> list[Issue]:
+    """sources.csv's n_forms (where given) against the forms found: a form the title patterns
+    missed, or one glued to the form before it, shows here."""
+    expected = (source or {}).get("n_forms")
+    if expected and str(expected).strip() and int(expected) != found:
+        return [Issue(name, None, None, "file", None,
+                      f"data/raw/sources.csv says {int(expected)} form(s), {found} found in the file", "warning")]
+    return []
+
+
+def failed_read(name: str, reason: str) -> FileResult:
+    """A file that could not be read at all (moved away or unreadable during the run)."""
+    row = new_file_row(name, None)
+    row["reason"] = reason
+    return FileResult(row, issues=[Issue(name, None, None, "file", None, f"{name}: {reason}", "error")])
 
 
 def _file_text(name: str, data: bytes, kind: str) -> tuple[str | None, str | None, list[str] | None, list[Issue]]:
@@ -114,4 +189,3 @@ def source_issues(name: str, sha: str, source: dict | None) -> list[Issue]:
         return [Issue(name, None, None, "file", None,
                       "sha256 differs from data/raw/sources.csv: the raw file was changed", "warning")]
     return []
-

@@ -216,22 +216,28 @@ TABLES: dict[str, dict] = {
         ],
     },
     "files": {
-        "description": "One row per raw file: what the run saw, loaded and rejected (titles_seen = forms_loaded + forms_rejected).",
+        "description": "One row per entry of the raw folder (sub-folders included): what the run saw, loaded, "
+                       "rejected or skipped, and why (titles_seen = forms_loaded + forms_rejected).",
         "primary_key": ["source_file"],
         "columns": [
             _c("source_file", "string", "来源文件", "raw file name under data/raw/", nullable=False),
-            _c("sha256", "string", "校验值", "sha256 of the file's bytes", nullable=False),
+            _c("sha256", "string", "校验值", "sha256 of the bytes that were parsed; null for an entry not read "
+               "(skipped, or gone before it could be read)"),
             _c("format", "string", "文件格式", "format decided by the file's content (selfeval/extract/formats/sniff.py): "
-               "text, docx, doc, xlsx, xls, pdf, html, rtf; encrypted, zip, ole: an unreadable kind", nullable=False,
-               checks=(pa.Check.isin(list(FILE_FORMATS)),)),
+               "text, docx, doc, xlsx, xls, pdf, html, rtf; encrypted, zip, ole: an unreadable kind; null for an "
+               "entry not read", checks=(pa.Check.isin(list(FILE_FORMATS)),)),
             _c("encoding", "string", "编码", "encoding a text export or web page was decoded with (null: Word, Excel, PDF)"),
             _c("titles_seen", "int", "表头数", "form titles found in the file", nullable=False, checks=_NONNEG),
             _c("forms_loaded", "int", "已载入", "forms that became rows of projects", nullable=False, checks=_NONNEG),
             _c("forms_rejected", "int", "未载入", "forms not loaded: an error-level parse issue, or the file duplicates an earlier one",
                nullable=False, checks=_NONNEG),
-            _c("duplicate_of", "string", "重复于", "an earlier file with the same sha256 (this one is not loaded)"),
-            _c("status", "string", "状态", "ok, partial, failed or duplicate", nullable=False,
-               checks=(pa.Check.isin(["ok", "partial", "failed", "duplicate"]),)),
+            _c("duplicate_of", "string", "重复于", "an earlier file with the same forms (the same decoded text, "
+               "whatever its encoding and line ends); this one is not loaded"),
+            _c("status", "string", "状态", "ok (every form loaded), partial (some), failed (none), duplicate "
+               "(same forms as duplicate_of) or skipped (not read: see reason)", nullable=False,
+               checks=(pa.Check.isin(["ok", "partial", "failed", "duplicate", "skipped"]),)),
+            _c("reason", "string", "原因", "why a file was skipped, failed, partly loaded or is a duplicate; "
+               "null when every form loaded"),
         ],
     },
     "parse_issues": {

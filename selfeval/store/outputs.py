@@ -19,7 +19,11 @@ from selfeval.schema import fields as schema
 # --- writing ---------------------------------------------------------------------------------
 
 _FORMULA_START = r"^[=+\-@\t\r]"
-CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# C0 (but tab, newline, carriage return), DEL, C1 (U+0080-U+009F: CSI, NEL...) and the bidi
+# embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which can make a cell
+# display reversed. The non-ASCII ones are written as the characters themselves, which both
+# Python's re and Arrow's RE2 read the same way.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f" + "\u0080-\u009f\u202a-\u202e\u2066-\u2069" + "]"
 _PLAIN_NUMBER = r"[+-]?\d+(\.\d+)?%?"
 
 
@@ -53,7 +57,31 @@ _FORMULA_BYTES[list(b"=+-@\t\r")] = True
 def may_hold_control_characters(values: pa.Array | pa.ChunkedArray) -> bool:
     """False only when no cell of the text column holds a CONTROL_CHARACTERS character: a
     scan of the Arrow data buffers instead of a regular expression over every cell."""
-    return _has_bytes(values, _CONTROL_BYTES)
+    return _has_bytes(values, _CONTROL_BYTES) or _has_wide_controls(values)
+
+
+def _has_wide_controls(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether a cell may hold a C1 character (UTF-8 C2 80-9F) or a bidi control (E2 80 AA-AE,
+    E2 81 A6-A9): looked for at the lead bytes C2 and E2 only (E2 also starts ≥ and ≤, so the
+    byte after it is checked too)."""
+    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        if len(chunk) == chunk.null_count:
+            continue
+        offsets_buffer, data_buffer = chunk.buffers()[1:3]
+        if data_buffer is None:
+            continue
+        offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets: np.ndarray = np.frombuffer(offsets_buffer, dtype=offset_type)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
+        lead = np.flatnonzero((data == 0xC2) | (data == 0xE2))
+        if not len(lead):
+            continue
+        second = data[np.minimum(lead + 1, len(data) - 1)]
+        if ((data[lead] == 0xC2) & (second >= 0x80) & (second <= 0x9F)).any():
+            return True
+        if ((data[lead] == 0xE2) & ((second == 0x80) | (second == 0x81))).any():
+            return True  # U+2000-U+207F: rare in forms; the regular expression decides
+    return False
 
 
 def _has_bytes(values: pa.Array | pa.ChunkedArray, wanted: np.ndarray, first_only: bool = False) -> bool:
@@ -154,6 +182,12 @@ class StagedOutputs:
         (self.staging / file_name).write_text(text, encoding="utf-8")
         self._files.append(file_name)
 
+    def finish(self) -> dict[str, list[int]]:
+        """Close the table writers; the staged files' sizes and modification times (kept by the
+        move into place), recorded in run.json and checked before the tables are reused."""
+        self._close_writers(raise_errors=True)
+        return {name: _size_and_time(self.staging / name) for name in self._files if name != "run.json"}
+
     def commit(self) -> list[Path]:
         self._close_writers(raise_errors=True)
         ordered = [f for f in self._files if f != "run.json"] + (["run.json"] if "run.json" in self._files else [])
@@ -182,6 +216,41 @@ class StagedOutputs:
         self.close()
 
 
+def _size_and_time(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+# The end marks of a complete file: a truncated or overwritten table lacks them.
+_MAGIC = {".parquet": (b"PAR1", b"PAR1"), ".arrow": (b"ARROW1", b"ARROW1")}
+
+
+def outputs_intact(out_dir: Path, recorded: dict[str, list[int]] | None) -> bool:
+    """Whether every output recorded in run.json is there as it was written: same size and
+    modification time, and a Parquet or Arrow file still starts and ends with its mark."""
+    if not recorded:
+        return False
+    for name, expected in recorded.items():
+        path = Path(out_dir) / name
+        try:
+            if _size_and_time(path) != expected:
+                return False
+            marks = _MAGIC.get(path.suffix)
+            if marks:
+                with open(path, "rb") as handle:
+                    head = handle.read(len(marks[0]))
+                    handle.seek(-len(marks[1]), os.SEEK_END)
+                    if head != marks[0] or handle.read(len(marks[1])) != marks[1]:
+                        return False
+        except OSError:
+            return False
+    return True
+
+
+class TableError(Exception):
+    """A table on disk that cannot be read (truncated, overwritten): names the file."""
+
+
 def read_manifest(out_dir: Path) -> dict | None:
     try:
         return json.loads((Path(out_dir) / "run.json").read_text(encoding="utf-8"))
@@ -200,7 +269,12 @@ def read_table(path: Path) -> pd.DataFrame:
     else from the Parquet file. Text stays in Arrow memory (string[pyarrow]) instead of
     becoming one Python object per cell: at 100,000 forms that alone took 9 s."""
     arrow = Path(path).with_suffix(".arrow")
-    if arrow.exists():
-        with pa.memory_map(str(arrow)) as source:
-            return schema.to_pandas(pa.ipc.open_file(source).read_all())
-    return schema.to_pandas(pq.read_table(path))
+    source_path = arrow if arrow.exists() else Path(path)
+    try:
+        if source_path == arrow:
+            with pa.memory_map(str(arrow)) as source:
+                return schema.to_pandas(pa.ipc.open_file(source).read_all())
+        return schema.to_pandas(pq.read_table(path))
+    except (OSError, pa.ArrowException) as exc:
+        raise TableError(f"cannot read table {source_path}: {exc}; rebuild the tables "
+                         "(python etl.py --no-cache)") from None
