@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup fonts compile etl report test lab bench docs findings clean
+.PHONY: setup fonts chromium compile etl report test lab bench docs findings clean
 
 setup: $(STAMP) fonts compile  ## virtualenv, packages, Jupyter kernel "selfeval", CJK font, compiled parser
 
@@ -22,6 +22,12 @@ fonts:  ## charts need a CJK font: Debian's fonts-noto-cjk
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null; \
 	  rm -rf $${HOME}/.cache/matplotlib; }  # so matplotlib re-scans the fonts
 
+chromium:  ## briefing PDFs, screenshots and tests/test_browser.py: Debian's chromium, driven by playwright
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (headless browser for PDFs and the browser tests)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 # The parser compiled with mypyc into build/compiled (selfeval/compiled.py): rebuilt when a
 # parser source changed, a no-op otherwise. Without a C compiler it warns and the parser
 # runs as Python (same tables, slower), so this never stops the other targets.
@@ -32,10 +38,10 @@ compile: $(STAMP)  ## compile the parser (mypyc) if its sources changed
 etl: setup  ## data/raw -> data/processed
 	$(PY) etl.py
 
-report: etl  ## every notebook x parameter set -> reports/html, reports/index.html
+report: etl chromium  ## every notebook x parameter set -> reports/html, reports/index.html
 	$(PY) -m selfeval.reports
 
-test: setup  ## the test suite
+test: setup chromium  ## the test suite
 	$(PY) -m pytest -q
 
 lab: setup  ## JupyterLab on the project, with its kernel

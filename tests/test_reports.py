@@ -115,11 +115,12 @@ def second_run(first_run, tmp_path_factory):
 def test_exit_status_and_one_line_per_report(first_run):
     assert first_run.code == 1
     lines = first_run.stdout.strip().splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 3 + 1  # one per report, then where to look
     assert lines[0].startswith("ok") and "ok_report / all" in lines[0]
     assert lines[1].startswith("ok") and "ok_report / xss" in lines[1]
     assert lines[2].startswith("failed") and "RuntimeError: deliberate failure for the runner tests" in lines[2]
-    assert "1 failed" in first_run.stderr
+    assert lines[3] == f"2 ok, 1 failed: {first_run.out / 'index.html'}"
+    assert Path(lines[3].rsplit(": ", 1)[1]).is_absolute()
     # The kernel fallback is announced on the terminal, not only in the log.
     assert "falling back to 'python3'" in first_run.stderr
 
@@ -179,14 +180,16 @@ def test_index_json_and_html(first_run):
     assert [r["status"] for r in first_run.index["reports"]] == ["ok", "ok", "failed"]
 
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert page.count("<tr>") == 1 + 3  # header + one row per report
+    assert page.count("<tr>") == 1 + 2  # a grid: header + one row per notebook, a column per set
     for needle in (
-        "ok_report", "failing_report", ">all<", ">xss<",
-        'href="html/ok_report__all.html"', 'href="figures/ok_report/all/"',
+        ">ok_report<", ">failing_report<", ">全部<",
+        'href="html/ok_report__all.html"', 'href="html/ok_report__all.figures.html"',
         "RuntimeError: deliberate failure for the runner tests",
-        'href="executed/failed/failing_report__all.ipynb"', "last good HTML", fingerprint,
+        'href="executed/failed/failing_report__all.ipynb"', "上次成功的版本", fingerprint,
     ):  # fmt: skip
         assert needle in page, needle
+    assert page.count(fingerprint) == 2  # once above the grid, once in the footer: not per row
+    assert "(北京时间)" in page or "（北京时间）" in page
 
 
 def test_parameter_values_are_escaped(first_run):
@@ -225,7 +228,7 @@ def test_show_code_keeps_code_cells(first_run):
 def test_failure_after_success_does_not_replace_published_outputs(second_run):
     out = second_run.out
     assert second_run.code == 1
-    assert len(second_run.stdout.strip().splitlines()) == 1
+    assert len(second_run.stdout.strip().splitlines()) == 1 + 1
     assert (out / "html" / "ok_report__all.html").read_bytes() == second_run.before["html"]
     assert (out / "executed" / "ok_report__all.ipynb").read_bytes() == second_run.before["executed"]
     assert (out / "executed" / "failed" / "ok_report__all.ipynb").exists()
