@@ -458,8 +458,8 @@ def grouped_bars(ax, categories, series: dict, *, fmt):
     ax.set_xticks(range(len(categories)), list(categories))
     ax.grid(axis="x", visible=False)
     ax.margins(y=0.15)
-    if n > 1:
-        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=min(n, 3), fontsize=9)
+    if n > 1:  # below the plot: off the data and off the title
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=min(n, 3), fontsize=9)
 
 
 def stacked_hbar(ax, frame, *, colors=None, fmt=lambda v: f"{v:.0f}%", min_label: float = 6.0):
@@ -500,7 +500,9 @@ def bubbles(ax, x, y, names, *, label_top: int = 3, score=None, diagonal: str | 
         lo = min(frame["x"].min(), frame["y"].min())
         hi = max(frame["x"].max(), frame["y"].max())
         ax.plot([lo, hi], [lo, hi], color=PALETTE["ref"], lw=1, ls="--", zorder=2)
-        ax.annotate(diagonal, xy=(hi, hi), xytext=(-4, -12), textcoords="offset points", ha="right",
+        # labelled near its low end, away from the crowd of forms at the top right
+        at = lo + 0.12 * (hi - lo)
+        ax.annotate(diagonal, xy=(at, at), xytext=(8, -4), textcoords="offset points", ha="left", va="top",
                     fontsize=9, color=PALETTE["ref"])
     top = frame.sort_values("score", ascending=False).head(label_top) if label_top else frame.iloc[:0]
     for i, row in enumerate(top.itertuples()):

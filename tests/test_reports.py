@@ -253,7 +253,7 @@ def test_project_config_is_valid():
     stems = [n.stem for n in config.notebooks]
     assert stems == ["00_explore", "01_budget_execution", "02_score_inflation", "03_indicator_phrasing"]
     jobs = reports.plan(config)
-    assert [j.pset.name for j in jobs if j.notebook.stem == "00_explore"] == ["all"]
+    assert [j.pset.name for j in jobs if j.notebook.stem == "00_explore"] == ["all", "all-en"]
     sets = {p.name: p.params for p in config.parameter_sets}
     assert sets["all"] == reports.DEFAULT_PARAMS
     assert sets["chaoyang"]["district"] == "朝阳区" and sets["fengtai"]["district"] == "丰台区"
