@@ -39,7 +39,7 @@ etl: setup  ## data/raw -> data/processed
 	$(PY) etl.py
 
 report: etl chromium  ## every notebook x parameter set -> reports/html, reports/index.html
-	$(PY) -m selfeval.reports
+	@$(PY) -m selfeval.reports
 
 test: setup chromium  ## the test suite
 	$(PY) -m pytest -q

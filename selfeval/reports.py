@@ -12,11 +12,17 @@ format documented there and in :func:`load_config`) the runner
 
 1. executes the notebook with papermill (cwd = project root), injecting the
    set's parameters plus ``processed_dir`` and ``figures_dir``;
-2. writes the executed notebook to ``executed/<stem>__<set>.ipynb`` and an
-   HTML rendering (code hidden unless ``--show-code``) to
-   ``html/<stem>__<set>.html``;
-3. rewrites ``index.html`` / ``index.json`` (one row per report) after each
-   report, and logs everything to ``runs/<timestamp>.log``.
+2. writes the executed notebook to ``executed/<stem>__<set>.ipynb``, the
+   report (selfeval.pages: its outputs in the project's own offline page,
+   code hidden unless ``--show-code``) to ``html/<stem>__<set>.html`` and its
+   figures page to ``html/<stem>__<set>.figures.html``;
+3. rewrites ``index.html`` (a grid notebook x set with each report's headline
+   numbers from its findings.json) / ``index.json`` after each report, and
+   logs everything to ``runs/<timestamp>.log``.
+
+Before the reports it copies ``selfeval/assets`` to ``assets/`` and writes a
+page per form (``forms/``); after them, a one-page briefing per unit
+(``briefings/``, HTML and a PDF printed by headless Chromium).
 
 All paths are under the output folder (``reports/`` by default)::
 
@@ -39,13 +45,13 @@ Conventions for notebooks (nothing to import from this module):
   ``year``, ``lang``, ``processed_dir`` and ``figures_dir`` (papermill
   injects the real values after it);
 * figures go into ``figures_dir`` via ``selfeval.charts.save_figure``;
-* numbers worth checking (by tests or the briefing) go into
+* numbers worth checking (by tests, the index's headline numbers) go into
   ``<figures_dir>/findings.json``, a flat JSON object written by the notebook
-  itself. The runner neither reads nor copies it; it only links the folder;
-* show parameter values with ``print`` or a pandas DataFrame, which the HTML
-  export escapes; never paste them into ``IPython.display.HTML`` (a department
-  name is text, not markup). nbconvert's ``sanitize_html`` is deliberately
-  off: it mangles DataFrame tables.
+  (``ctx.record``);
+* show everything through ``selfeval.notebook.Context`` (``ctx.table``,
+  ``ctx.chart``, ``ctx.findings``...), which escapes every value; never paste
+  a parameter or a form's text into ``IPython.display.HTML`` yourself (a
+  department name is text, not markup).
 """
 
 from __future__ import annotations

@@ -385,3 +385,83 @@ def test_concurrent_run_is_refused(tmp_path):
         code, stdout, stderr = _run_cli(["--config", str(config), "--project-root", str(project), "--output-dir", str(out)])
     assert code == 2 and stdout == ""
     assert "another report run is in progress" in stderr
+
+
+# ---------------------------------------------------------------------------
+# What a reader sees: the catalogue, number formats, tables, findings (selfeval.present)
+# ---------------------------------------------------------------------------
+def test_every_text_has_both_languages():
+    from selfeval import present
+
+    def walk(node, key=""):
+        if isinstance(node, dict) and {"zh", "en"} <= set(node):
+            assert isinstance(node["zh"], str) and isinstance(node["en"], str), key
+            # English texts have no Chinese, but the link to the Chinese page names it in Chinese
+            assert not CJK.search(node["en"]) or key == "site.language_other", key
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{key}.{k}" if key else str(k))
+        elif isinstance(node, list):  # headline specs
+            for item in node:
+                assert {"key", "format", "zh", "en"} <= set(item), key
+        else:
+            raise AssertionError(f"{key}: neither a text pair nor a section")
+
+    walk(present.catalogue())
+    assert present.text("findings.title", "zh") == "主要发现"
+    assert present.text("findings.title", "en") == "Key findings"
+    with pytest.raises(KeyError, match="texts.yaml"):
+        present.text("no.such.text", "zh")
+
+
+CJK = __import__("re").compile(r"[\u4e00-\u9fff]")
+
+
+def test_number_formats():
+    from selfeval import present
+
+    assert present.money(12171.9894) == "12,171.99"
+    assert present.money(None) == present.DASH  # blank stays blank, never 0
+    assert present.pct(0.916374) == "91.6%"
+    assert present.pct(0.9974, digits=2) == "99.74%"
+    assert present.count(4.0) == "4"
+    assert present.points(99.5) == "99.5" and present.points(100.0) == "100" and present.points(94.38) == "94.38"
+    assert present.signed_points(0.2214) == "+0.22" and present.signed_points(-0.001) == "0"
+    assert present.header("full_year_budget", "money", "zh") == "全年预算数（万元）"
+    assert present.header("full_year_budget", "money", "en") == "Full-year budget (10k yuan)"
+    assert present.header("rate", "pct", "zh") == "执行率"  # the cells carry the %
+    assert present.code("level1", "output", "zh") == "产出指标"
+    assert present.code("level1", "output", "en") == "Output"
+    assert present.code("check", "something_new", "zh") == "something_new"  # data, shown as it is
+
+
+def test_table_html_escapes_sorts_and_links():
+    import pandas as pd
+
+    from selfeval import present
+
+    frame = pd.DataFrame({"form_id": ["f#001", "f#002"], "project_name": [XSS, "路灯"],
+                          "full_year_budget": [1234.5, None], "level1": ["output", "cost"]})
+    html = present.table_html(frame, [present.col(c) for c in ("project_name:form", "full_year_budget:money",
+                                                              "level1:code:level1")], "zh", "t")
+    assert XSS not in html and XSS_ESCAPED in html
+    assert '<th scope="col"' in html and "<th></th>" not in html  # no index column
+    assert 'data-sort="1234.5"' in html and ">1,234.50<" in html and ">—<" in html
+    assert 'href="selfeval-forms:f-001.zh.html"' in html
+    assert ">产出指标<" in html and ">成本指标<" in html
+    assert 'href="selfeval-figures:tables/t.csv"' in html
+    empty = present.table_html(frame.iloc[:0], [present.col("project_name")], "en", "t")
+    assert empty == '<p class="empty" id="t">No row meets the condition.</p>'
+
+
+def test_findings_box_names_forms_and_links_the_evidence():
+    from selfeval import present
+
+    forms = [(f"f#00{i}", f"项目{i}") for i in range(1, 6)]
+    finding = present.Finding("nb01.f_under", "ranking", {"n": "5"}, forms)
+    box = present.findings_box([finding], "zh")
+    assert box.startswith('<section class="findings" id="findings"><h2>主要发现</h2><ol><li>5 个项目执行率低于 90%：')
+    assert box.count('class="form"') == present.FORMS_NAMED and "等 5 份" in box
+    assert '<a class="see" href="#ranking">见表</a>' in box
+    assert "and 2 more" in present.findings_box([finding], "en")
+    assert "No form matches" in present.findings_box([], "en")
