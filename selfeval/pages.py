@@ -266,10 +266,10 @@ FORM_FIELDS = [("title", "text"), ("year", "text"), ("district", "text"), ("depa
                ("total_score_raw", "text"), ("self_total", "points"), ("rule_total", "points"),
                ("inflation", "signed_points"), ("self_grade", "code:grade"), ("rule_grade", "code:grade"),
                ("verifiable_weight_share", "pct"), ("goal_text", "text"), ("achievement_text", "text")]
-INDICATOR_COLUMNS = ["indicator_order:int", "line:int", "level1:code:level1", "level2:code:level2", "indicator_name",
+INDICATOR_COLUMNS = ["indicator_order:int", "line:line", "level1:code:level1", "level2:code:level2", "indicator_name",
                      "target_raw", "actual_raw", "weight:points", "score:points", "rule_score:points",
                      "reason:code:reason", "deviation_note"]
-CHECK_COLUMNS = ["check:code:check", "line:int", "severity:code:severity", "expected:points", "printed:points",
+CHECK_COLUMNS = ["check:code:check", "line:line", "severity:code:severity", "expected:points", "printed:points",
                  "message"]
 
 

@@ -178,7 +178,8 @@ class Col:
     """One shown column: the frame's column *name*, how to show it (*fmt*), the catalogue
     key of its header (*label*, default the name). fmt: a FORMATS key, "text", "form"
     (the project name linked to its form page, from the row's form_id), "form_id",
-    "code:<kind>" (a translated code), "bool"."""
+    "code:<kind>" (a translated code), "bool", "int", "line" (a raw file's line number,
+    linked to that line on the form's page), "list" (several texts)."""
 
     name: str
     fmt: str = "text"
@@ -214,6 +215,11 @@ def _cell(row: pd.Series, col: Col, lang: str) -> tuple[str, str | None, bool]:
         return e(DASH if _missing(value) else code("bool", bool(value), lang)), None, False
     if col.fmt == "int":
         return e(count(value)), "" if _missing(value) else str(int(value)), True
+    if col.fmt == "line":  # a line of the raw file: a link to it on the form's page
+        if _missing(value):
+            return DASH, "", True
+        href = f"{form_href(row['form_id'], lang)}#L{int(value)}" if "form_id" in row else f"#L{int(value)}"
+        return f'<a href="{e(href)}">{int(value)}</a>', str(int(value)), True
     return e(DASH if _missing(value) else value), None, False
 
 
@@ -227,7 +233,7 @@ def table_html(frame: pd.DataFrame, columns: Sequence[Col], lang: str, anchor: s
     heads = []
     numeric = []
     for col in columns:
-        is_num = col.fmt in FORMATS or col.fmt == "int"
+        is_num = col.fmt in FORMATS or col.fmt in ("int", "line")
         numeric.append(is_num)
         method = ' data-sort-method="number"' if is_num else ""
         heads.append(f'<th scope="col"{method}{" class=num" if is_num else ""}>'

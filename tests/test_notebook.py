@@ -119,3 +119,31 @@ def test_with_unit_is_the_left_merge(tmp_path):
                                       ind.merge(p[["form_id", "unit"]], on="form_id", how="left"))
     p, ind = tables["projects"].iloc[1:], tables["indicators"]  # a form with no project row: no unit
     pd.testing.assert_frame_equal(notebook.with_unit(ind, p), ind.merge(p[["form_id", "unit"]], on="form_id", how="left"))
+
+
+def test_ranked_projects_for_the_report_table(unit_tables, tmp_path):
+    ctx = notebook.Context("01_budget_execution", notebook.select(unit_tables, district="丰台区"), "zh", tmp_path)
+    ranking = ctx.ranking("rate", ascending=True)
+    assert len(ranking) == 15 and ctx.one_unit
+    first = ranking.iloc[0]
+    # 002 #004: 全年执行数 100.4 of 全年预算数 162.32 -> 61.85%
+    assert first["form_id"] == "002_fd002be877c499a2#004"
+    assert round(float(first["rate"]), 4) == 0.6185
+    assert first["checks_fired"] == int((unit_tables["checks"]["form_id"] == first["form_id"]).sum())
+    assert all(isinstance(name, str) and name for name in first["check_names"])
+    assert ranking["rate"].is_monotonic_increasing
+    assert [c.name for c in ctx.ranking_columns()][:5] == ["project_name", "unit", "full_year_budget", "executed", "rate"]
+
+
+def test_scope_line_in_each_language(unit_tables, tmp_path):
+    zh = notebook.Context("01_budget_execution", notebook.select(unit_tables, district="丰台区"), "zh", tmp_path)
+    assert zh.scope_line().startswith("15 份自评表，1 个单位（丰台区城市管理指挥中心），2024 年度，1 个区。")
+    en = notebook.Context("01_budget_execution", notebook.select(unit_tables, district="海淀区"), "en", tmp_path)
+    assert en.scope_line() == "No form matches the parameters (海淀区): this report has no data."
+
+
+def test_record_writes_a_world_readable_file(tmp_path):
+    import stat
+
+    notebook.record(tmp_path, forms=3)
+    assert stat.S_IMODE((tmp_path / "findings.json").stat().st_mode) == 0o644
