@@ -41,19 +41,21 @@ def _charts(projects: pd.DataFrame, folder: Path, lang: str, source: str) -> lis
     t = lambda key, **v: present.text(key, lang, **v)  # noqa: E731
     ex = execution.per_project(projects).sort_values("rate_computed").head(PROJECTS_SHOWN)
     out = []
-    fig, ax = charts.new_figure(bars=len(ex))
-    rates = ex["rate_computed"].astype(float) * 100
-    charts.hbar(ax, ex["project_name"], rates, fmt=lambda v: f"{v:.1f}%", warn=rates < 90, ref=90,
-                ref_label=t("charts.threshold_90"))
-    ax.set_xlabel(t("nb01.x_rate"))
-    under = int((execution.per_project(projects)["rate_computed"] < 0.9).sum())
-    charts.finish(fig, ax, t("nb01.t_by_project", n=present.count(len(projects)), under=present.count(under)),
-                  source, lang=lang, axis="x")
-    saved = charts.save_figure(fig, folder, f"execution_{lang}")
-    out.append((saved.png.name, fig._selfeval_title.get_text().replace("\n", "")))
     import matplotlib.pyplot as plt
 
-    plt.close(fig)
+    all_rates = execution.per_project(projects)["rate_computed"].astype(float)
+    if all_rates.round(4).nunique() > 1:  # every project at the same rate: a key number says it, no chart
+        fig, ax = charts.new_figure(bars=len(ex))
+        rates = ex["rate_computed"].astype(float) * 100
+        charts.hbar(ax, ex["project_name"], rates, fmt=lambda v: f"{v:.1f}%", warn=rates < 90, ref=90,
+                    ref_label=t("charts.threshold_90"))
+        ax.set_xlabel(t("nb01.x_rate"))
+        under = int((all_rates < 0.9).sum())
+        charts.finish(fig, ax, t("nb01.t_by_project", n=present.count(len(projects)), under=present.count(under)),
+                      source, lang=lang, axis="x")
+        saved = charts.save_figure(fig, folder, f"execution_{lang}")
+        out.append((saved.png.name, fig._selfeval_title.get_text().replace("\n", "")))
+        plt.close(fig)
     fig, ax = charts.new_figure()
     inflated = projects["inflation"].astype(float)
     charts.bubbles(ax, projects["rule_total"], projects["self_total"], projects["project_name"],
