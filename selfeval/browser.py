@@ -104,9 +104,10 @@ SHOTS = [
     ("report_03_zh.png", "html/03_indicator_phrasing__all.html", False),
     ("report_03_en.png", "html/03_indicator_phrasing__all-en.html", False),
     ("report_00_zh.png", "html/00_explore__all.html", False),
+    ("report_00_en.png", "html/00_explore__all-en.html", False),
     ("department_report.png", "html/01_budget_execution__dept-fengtai-city-command.html", False),
     ("form_page.png", "forms/002_fd002be877c499a2-005.zh.html", False),
-    ("briefing.png", None, True),  # the first briefing
+    ("briefing.png", None, True),  # a Chinese briefing with both charts
 ]
 
 
@@ -114,7 +115,8 @@ def screenshots(out: Path, target: Path) -> list[tuple[Path, Visit]]:
     """PNG screenshots of the index, reports, a form page and a briefing into *target*."""
     target.mkdir(parents=True, exist_ok=True)
     results = []
-    briefings = sorted((out / "briefings").glob("*.html"))
+    briefings = sorted((p for p in (out / "briefings").glob("*.zh.html")
+                        if p.read_text(encoding="utf-8").count("<figure>") >= 2), key=lambda p: p.name)
     with chromium() as browser:
         for name, rel, full in SHOTS:
             path = (briefings[0] if briefings else None) if rel is None else out / rel

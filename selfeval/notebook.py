@@ -279,7 +279,9 @@ class Context:
     def ranking_columns(self, extra=()):
         from selfeval.present import col
 
-        return [col(spec) for spec in (*self.RANKING_COLUMNS, *extra)]
+        # a report on one unit does not repeat its name on every row
+        specs = [c for c in self.RANKING_COLUMNS if not (self.one_unit and c == "unit")]
+        return [col(spec) for spec in (*specs, *extra)]
 
     # -- text -----------------------------------------------------------------
     def t(self, key: str, **values) -> str:
@@ -304,7 +306,7 @@ class Context:
         by_district = "；".join if self.lang == "zh" else "; ".join
         caveat = by_district(f"{d}: {', '.join(map(str, ys))}"
                              for d, ys in years_by_district(self.sel.all_projects).items())
-        if len(years_by_district(self.sel.all_projects)) > 1:
+        if p["district"].nunique() > 1:  # only a comparison between districts needs the caveat
             line += " " + self.t("scope.caveat", by_district=caveat)
         return line
 

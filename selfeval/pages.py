@@ -57,11 +57,11 @@ def _rel(target: Path, start: Path) -> str:
 
 
 def page(*, title: str, body: str, lang: str, root: str, meta: dict, nav: list[tuple[str, str]] = (),
-         css_class: str = "") -> str:
+         css_class: str = "", back: bool = True) -> str:
     """A whole page: header (link back, navigation), *body*, footer naming data, date and
     sources. *root*: relative path from the page to reports/ ("" or "../")."""
     t = lambda key, **v: present.text(key, lang, **v)  # noqa: E731
-    links = [(f"{root}index.html", t("site.back_to_index")), *nav]
+    links = [*([(f"{root}index.html", t("site.back_to_index"))] if back else []), *nav]
     nav_html = "".join(f'<a href="{e(href)}">{e(text)}</a>' for href, text in links)
     footer = t("site.footer", sources=meta.get("sources", ""), fingerprint=meta.get("fingerprint", ""),
                generated=meta.get("generated", ""))
@@ -253,7 +253,8 @@ def index_page(records: list[dict], *, out: Path, meta: dict, sets: list[tuple[s
 <a href="forms/index.en.html">{e(present.text("site.forms_index", "en"))}</a></p>
 {f'<h2>{e(t("site.briefings"))}</h2><ul>{briefing_links}</ul>' if briefings else ""}
 """
-    return page(title=f"{t('site.index_title')} — {t('site.title')}", body=body, lang=lang, root="", meta=meta)
+    return page(title=f"{t('site.index_title')} — {t('site.title')}", body=body, lang=lang, root="", meta=meta,
+                back=False)
 
 
 # ---------------------------------------------------------------------------
