@@ -123,6 +123,7 @@ def screenshots(out: Path, target: Path) -> list[tuple[Path, Visit]]:
             if path is None or not path.exists():
                 continue
             page, visit = open_page(browser, path, height=1100)
+            page.wait_for_timeout(500)  # let the images that loading made eager be laid out and painted
             shot = target / name
             page.screenshot(path=str(shot), full_page=full)
             os.chmod(shot, 0o644)
