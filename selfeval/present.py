@@ -243,7 +243,7 @@ def table_html(frame: pd.DataFrame, columns: Sequence[Col], lang: str, anchor: s
         cells = []
         for col in columns:
             content, sort, is_num = _cell(row, col, lang)
-            css = "num" if is_num else ("name" if col.fmt == "form" else "text")
+            css = "num" if is_num else {"form": "name", "list": "list"}.get(col.fmt, "text")
             attrs = (f' data-sort="{e(sort)}"' if sort is not None else "") + f' class="{css}"'
             cells.append(f"<td{attrs}>{content}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
