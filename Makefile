@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 SELFEVAL := $(VENV)/bin/selfeval
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup fonts compile etl report test lab bench docs findings clean
+.PHONY: setup fonts chromium compile etl report test lab bench docs findings clean
 
 setup: $(STAMP) fonts compile  ## virtualenv, packages, Jupyter kernel "selfeval", CJK font, compiled parser
 
@@ -25,6 +25,12 @@ fonts:  ## charts need a CJK font: Debian's fonts-noto-cjk; PDF test fixtures fo
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-cjk fonts-wqy-zenhei >/dev/null; \
 	  rm -rf $${HOME}/.cache/matplotlib; }  # so matplotlib re-scans the fonts
 
+chromium:  ## briefing PDFs, screenshots and tests/test_browser.py: Debian's chromium, driven by playwright
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (headless browser for PDFs and the browser tests)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 # The ETL's hot sub-packages compiled with mypyc beside their sources (selfeval/compiled.py):
 # rebuilt when a source changed, a no-op otherwise. Without a C compiler it warns and the
 # package runs as Python (same tables, slower), so this never stops the other targets.
@@ -34,10 +40,10 @@ compile: $(STAMP)  ## compile the parser (mypyc) if its sources changed
 etl: setup  ## data/raw -> data/processed
 	$(SELFEVAL) etl
 
-report: etl  ## every notebook x parameter set -> reports/html, reports/index.html
-	$(SELFEVAL) report
+report: etl chromium  ## every notebook x parameter set -> reports/html, reports/index.html
+	@$(SELFEVAL) report
 
-test: setup  ## the test suite
+test: setup chromium  ## the test suite
 	$(PY) -m pytest -q
 
 lab: setup  ## JupyterLab on the project, with its kernel

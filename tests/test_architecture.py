@@ -108,3 +108,9 @@ def test_etl_py_stays_a_thin_entry(entry):
     done = subprocess.run([sys.executable, *entry], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0 and "usage: python etl.py" in done.stdout
     assert len((ROOT / "etl.py").read_text(encoding="utf-8").splitlines()) < 25
+
+
+def test_mypy_passes_on_the_package():
+    """pyproject.toml [tool.mypy]: the compiled sub-packages must type-check (mypyc needs it), the rest too."""
+    done = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]

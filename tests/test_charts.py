@@ -175,3 +175,16 @@ def test_dense_scatter_is_an_image_in_the_svg_and_the_rest_stays_vector(tmp_path
     second = charts.save_figure(fig, tmp_path / "b", "dense")
     assert first.svg.read_bytes() == second.svg.read_bytes()  # still byte-identical for identical charts
     plt.close(fig)
+
+
+def test_text_from_forms_is_never_parsed_as_math(tmp_path):
+    """A 主管部门 such as 丰台区$\\frac{1}$中心 (issue 15) is drawn as printed, not parsed as math markup."""
+    import matplotlib.pyplot as plt
+
+    charts.use_style()
+    fig, ax = charts.new_figure()
+    ax.bar(["丰台区$\\frac{1}$中心"], [1.0])
+    charts.finish(fig, ax, "丰台区$\\frac{1}$中心的预算", "来源：测试")
+    saved = charts.save_figure(fig, tmp_path, "math")
+    plt.close(fig)
+    assert saved.png.stat().st_size > 0 and "$\\frac{1}$" in saved.svg.read_text(encoding="utf-8")

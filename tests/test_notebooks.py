@@ -4,6 +4,7 @@ values computed here from the tables, independently of the notebook's code."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -125,8 +126,12 @@ def test_explore_counts(run):
 def test_html_report_embeds_its_charts(run):
     out = run[0]
     html = (out / "html" / "01_budget_execution__all.html").read_text(encoding="utf-8")
-    assert html.count("data:image/png;base64") >= 4
-    assert (out / "figures" / "01_budget_execution" / "all" / "execution_rate_by_unit.png").exists()
+    # linked, not embedded: the page stays small and the PNG is the slide-sized file
+    charts = re.findall(r'<figure class="chart"[^>]*><img src="([^"]+)"', html)
+    assert len(charts) >= 4
+    for src in charts:
+        assert (out / "html" / src).resolve().is_file(), src
+    assert "../figures/01_budget_execution/all/execution_rate_by_unit.png" in charts
     assert (out / "figures" / "01_budget_execution" / "all" / "execution_rate_by_unit.svg").exists()
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "01_budget_execution__fengtai.html" in index
@@ -140,7 +145,8 @@ def test_an_empty_selection_still_renders(tmp_path):
                                   only=["01_budget_execution", "02_score_inflation"])
     assert all(r.ok for r in results), [r.error for r in results]
     html = (tmp_path / "reports" / results[0].html).read_text(encoding="utf-8")
-    assert "No form matches the parameters" in html
+    assert "没有符合参数的自评表（海淀区）" in html  # the scope line says why the report is empty
+    assert "没有符合参数的自评表，因此没有发现。" in html  # and so does the findings box
 
 
 def test_form_text_is_escaped_in_html(tmp_path):
@@ -160,3 +166,55 @@ def test_form_text_is_escaped_in_html(tmp_path):
     html = (tmp_path / "reports" / results[0].html).read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;资产购置" in html  # the changed-budget table shows it
     assert "<script>alert(1)</script>" not in html
+
+
+# --- every shared measure agrees: the README, the reports' findings.json, the index (issue 12) ----
+
+def _values(result) -> object:
+    return json.loads(json.dumps(result.as_dict()["value"]))  # as findings.json holds it
+
+
+def _same(recorded, expected) -> bool:
+    """Equal values, floats to 1e-9, into nested dicts (a measure's sides or classes)."""
+    if isinstance(expected, dict):
+        return isinstance(recorded, dict) and recorded.keys() == expected.keys() and all(
+            _same(recorded[k], expected[k]) for k in expected)
+    if isinstance(expected, float):
+        return recorded == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    return recorded == expected
+
+
+@pytest.mark.parametrize("notebook", ["01_budget_execution", "02_score_inflation", "03_indicator_phrasing"])
+def test_reports_record_the_named_measures_as_measures_computes_them(run, notebook):
+    from selfeval.analysis import measures
+
+    out, _, tables = run
+    recorded = findings(out, notebook, "all")["measures"]
+    expected = measures.headline(tables, notebook)
+    assert list(recorded) == [r.name for r in expected]
+    for result in expected:
+        assert _same(recorded[result.name]["value"], _values(result)), (result.name, recorded[result.name]["value"])
+        assert recorded[result.name]["threshold"] == result.measure.threshold
+
+
+def test_readme_findings_and_index_quote_the_same_measures(run):
+    """The README's block is `selfeval findings` (test_findings.py); here its numbers of the shared
+    measures are the ones the `all` reports recorded, and the index shows those same numbers."""
+    from selfeval.analysis import present
+    from selfeval.reports import pages
+
+    out, _, tables = run
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").split("<!-- findings:start -->")[1]
+    recorded = findings(out, "02_score_inflation", "all")
+    off = recorded["measures"]["forms_off_rule"]["value"]
+    span = recorded["measures"]["inflation_range"]["value"]
+    assert (off["above"], off["below"]) == (8, 6)  # read by hand: the 14 forms where self and rule differ
+    assert f"- {off['above']} forms score themselves at least 0.01 points above the rule" in readme
+    assert f"; {off['below']} score below it" in readme
+    assert f"{span['lower']:+.2f}" in readme and f"{span['upper']:+.2f}" in readme
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for key in ("measures.inflation_range.value.lower", "measures.inflation_range.value.upper",
+                "measures.forms_off_rule.value.above", "measures.forms_off_rule.value.below"):
+        spec = next(s for s in present.catalogue()["headline"]["02_score_inflation"] if s["key"] == key)
+        shown = present.FORMATS[spec["format"]](pages.lookup(recorded, key))
+        assert f"<b>{shown}</b> {spec['zh']}" in index, (key, shown)

@@ -52,6 +52,9 @@ def _make_project(root: Path) -> Path:
     (root / "data" / "raw" / "001.txt").write_text("朝阳区项目支出绩效自评表\n", encoding="utf-8")
     (root / "data" / "raw" / "002.txt").write_text("丰台区项目支出绩效自评表\n", encoding="utf-8")
     (root / "data" / "processed").mkdir(parents=True)
+    # what the ETL built the tables from: the index names it (reports never rebuild tables)
+    (root / "data" / "processed" / "run.json").write_text(
+        json.dumps({"raw_files": {"001.txt": "a" * 64, "002.txt": "b" * 64}, "code": "0123456789abcdef"}), encoding="utf-8")
     shutil.copytree(FIXTURES, root / "notebooks")
     return root
 
@@ -69,6 +72,11 @@ def first_run(tmp_path_factory):
     last_good_html = "<html><body>LAST GOOD failing_report</body></html>"
     (out / "html" / "failing_report__all.html").write_text(last_good_html, encoding="utf-8")
     (out / "executed" / "failing_report__all.ipynb").write_text("{}", encoding="utf-8")
+    (out / "figures" / "failing_report" / "all").mkdir(parents=True)
+    (out / "figures" / "failing_report" / "all" / "findings.json").write_text('{"last": "good"}', encoding="utf-8")
+    # what a killed run leaves: papermill's hidden temporary notebook and a staging figures folder
+    (out / "executed" / ".ok_report__all.k1ll3d.ipynb").write_text("{}", encoding="utf-8")
+    (out / "figures" / "ok_report" / ".staging-all").mkdir(parents=True)
 
     code, stdout, stderr = _run_cli(["--config", str(config), "--project-root", str(project), "--output-dir", str(out)])
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))
@@ -115,11 +123,12 @@ def second_run(first_run, tmp_path_factory):
 def test_exit_status_and_one_line_per_report(first_run):
     assert first_run.code == 1
     lines = first_run.stdout.strip().splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 3 + 1  # one per report, then where to look
     assert lines[0].startswith("ok") and "ok_report / all" in lines[0]
     assert lines[1].startswith("ok") and "ok_report / xss" in lines[1]
     assert lines[2].startswith("failed") and "RuntimeError: deliberate failure for the runner tests" in lines[2]
-    assert "1 failed" in first_run.stderr
+    assert lines[3] == f"2 ok, 1 failed: {first_run.out / 'index.html'}"
+    assert Path(lines[3].rsplit(": ", 1)[1]).is_absolute()
     # The kernel fallback is announced on the terminal, not only in the log.
     assert "falling back to 'python3'" in first_run.stderr
 
@@ -133,7 +142,9 @@ def test_ok_report_outputs(first_run):
     nb = nbformat.read(out / "executed" / "ok_report__all.ipynb", as_version=4)
     injected = nb.metadata.papermill.parameters
     assert injected["department"] == "all"
-    assert injected["figures_dir"] == str(out / "figures" / "ok_report" / "all")
+    # the notebook writes into a staging folder, which becomes figures/ok_report/all on success
+    assert injected["figures_dir"] == str(out / "figures" / "ok_report" / ".staging-all")
+    assert (out / "figures" / "ok_report" / "all" / "findings.json").is_file()
     assert injected["processed_dir"] == str(first_run.project / "data" / "processed")
 
     page = (out / "html" / "ok_report__all.html").read_text(encoding="utf-8")
@@ -164,11 +175,18 @@ def test_failed_report_keeps_last_good_outputs(first_run):
     errors = [o for c in failed.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert errors and errors[0].ename == "RuntimeError"
     assert row["failed_notebook"] == "executed/failed/failing_report__all.ipynb"
+    # the figures and findings of the last good run too (the notebook only ever wrote to its staging folder)
+    assert (out / "figures" / "failing_report" / "all" / "findings.json").read_text(encoding="utf-8") == '{"last": "good"}'
+
+
+def test_a_killed_runs_leftovers_are_removed_by_the_next_run(first_run):
+    assert not (first_run.out / "executed" / ".ok_report__all.k1ll3d.ipynb").exists()
+    assert not list((first_run.out / "figures").glob("*/.staging-*"))
 
 
 def test_index_json_and_html(first_run):
     out = first_run.out
-    fingerprint = reports.data_fingerprint(first_run.project / "data" / "raw")
+    fingerprint = reports.tables_fingerprint(first_run.project / "data" / "processed")
     assert first_run.index["data_fingerprint"] == fingerprint
     assert len(fingerprint) == 12
     for row in first_run.index["reports"]:
@@ -179,14 +197,16 @@ def test_index_json_and_html(first_run):
     assert [r["status"] for r in first_run.index["reports"]] == ["ok", "ok", "failed"]
 
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert page.count("<tr>") == 1 + 3  # header + one row per report
+    assert page.count("<tr>") == 1 + 2  # a grid: header + one row per notebook, a column per set
     for needle in (
-        "ok_report", "failing_report", ">all<", ">xss<",
-        'href="html/ok_report__all.html"', 'href="figures/ok_report/all/"',
+        ">ok_report<", ">failing_report<", ">全部<",
+        'href="html/ok_report__all.html"', 'href="html/ok_report__all.figures.html"',
         "RuntimeError: deliberate failure for the runner tests",
-        'href="executed/failed/failing_report__all.ipynb"', "last good HTML", fingerprint,
+        'href="executed/failed/failing_report__all.ipynb"', "上次成功的版本", fingerprint,
     ):  # fmt: skip
         assert needle in page, needle
+    assert page.count(fingerprint) == 2  # once above the grid, once in the footer: not per row
+    assert "(北京时间)" in page or "（北京时间）" in page
 
 
 def test_parameter_values_are_escaped(first_run):
@@ -225,7 +245,7 @@ def test_show_code_keeps_code_cells(first_run):
 def test_failure_after_success_does_not_replace_published_outputs(second_run):
     out = second_run.out
     assert second_run.code == 1
-    assert len(second_run.stdout.strip().splitlines()) == 1
+    assert len(second_run.stdout.strip().splitlines()) == 1 + 1
     assert (out / "html" / "ok_report__all.html").read_bytes() == second_run.before["html"]
     assert (out / "executed" / "ok_report__all.ipynb").read_bytes() == second_run.before["executed"]
     assert (out / "executed" / "failed" / "ok_report__all.ipynb").exists()
@@ -250,7 +270,7 @@ def test_project_config_is_valid():
     stems = [n.stem for n in config.notebooks]
     assert stems == ["00_explore", "01_budget_execution", "02_score_inflation", "03_indicator_phrasing"]
     jobs = reports.plan(config)
-    assert [j.pset.name for j in jobs if j.notebook.stem == "00_explore"] == ["all"]
+    assert [j.pset.name for j in jobs if j.notebook.stem == "00_explore"] == ["all", "all-en"]
     sets = {p.name: p.params for p in config.parameter_sets}
     assert sets["all"] == reports.DEFAULT_PARAMS
     assert sets["chaoyang"]["district"] == "朝阳区" and sets["fengtai"]["district"] == "丰台区"
@@ -279,6 +299,7 @@ GOOD_NOTEBOOKS = "notebooks:\n  - path: notebooks/a.ipynb\n"
         (GOOD_NOTEBOOKS + "parameter_sets:\n  - name: x\n    params: {lang: fr}\n", "lang"),
         (GOOD_NOTEBOOKS + "parameter_sets:\n  - name: x\n    params: {year: '2021'}\n", "year"),
         (GOOD_NOTEBOOKS + "parameter_sets:\n  - name: x\n    params: {figures_dir: /tmp}\n", "set by the runner"),
+        (GOOD_NOTEBOOKS + "parameter_sets:\n  - name: x\n    params: {distrct: 朝阳区}\n", r"unknown parameter\(s\) distrct"),
         ("notebooks:\n  - path: notebooks/a.ipynb\n    sets: [nope]\n" + GOOD_SETS, "unknown sets"),
         (GOOD_NOTEBOOKS + GOOD_SETS + "notebook: typo\n", "unknown keys"),
         (GOOD_SETS, "no notebooks"),
@@ -311,20 +332,15 @@ def test_plan_filters(tmp_path):
         reports.plan(config, sets=["zz"])
 
 
-def test_data_fingerprint(tmp_path):
-    assert reports.data_fingerprint(tmp_path / "absent") == "missing"
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    (raw / "b.txt").write_bytes(b"BBB")
-    (raw / "a.txt").write_bytes(b"AAA")
-    first = reports.data_fingerprint(raw)
-    import hashlib
-
-    assert first == hashlib.sha256(b"AAABBB").hexdigest()[:12]  # sorted by name
-    (raw / ".DS_Store").write_bytes(b"noise")
-    assert reports.data_fingerprint(raw) == first
-    (raw / "a.txt").write_bytes(b"AAa")
-    assert reports.data_fingerprint(raw) != first
+def test_tables_fingerprint_names_what_the_tables_were_built_from(tmp_path):
+    assert reports.tables_fingerprint(tmp_path / "absent") == "missing"
+    (tmp_path / "run.json").write_text(json.dumps({"raw_files": {"a.txt": "1" * 64}, "code": "c1", "seconds": 1}))
+    first = reports.tables_fingerprint(tmp_path)
+    assert len(first) == 12
+    (tmp_path / "run.json").write_text(json.dumps({"raw_files": {"a.txt": "1" * 64}, "code": "c1", "seconds": 9}))
+    assert reports.tables_fingerprint(tmp_path) == first  # a rerun of the same tables
+    (tmp_path / "run.json").write_text(json.dumps({"raw_files": {"a.txt": "2" * 64}, "code": "c1"}))
+    assert reports.tables_fingerprint(tmp_path) != first
 
 
 def test_error_summary():
@@ -382,3 +398,83 @@ def test_concurrent_run_is_refused(tmp_path):
         code, stdout, stderr = _run_cli(["--config", str(config), "--project-root", str(project), "--output-dir", str(out)])
     assert code == 2 and stdout == ""
     assert "another report run is in progress" in stderr
+
+
+# ---------------------------------------------------------------------------
+# What a reader sees: the catalogue, number formats, tables, findings (selfeval.present)
+# ---------------------------------------------------------------------------
+def test_every_text_has_both_languages():
+    from selfeval.analysis import present
+
+    def walk(node, key=""):
+        if isinstance(node, dict) and {"zh", "en"} <= set(node):
+            assert isinstance(node["zh"], str) and isinstance(node["en"], str), key
+            # English texts have no Chinese, but the link to the Chinese page names it in Chinese
+            assert not CJK.search(node["en"]) or key == "site.language_other", key
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{key}.{k}" if key else str(k))
+        elif isinstance(node, list):  # headline specs
+            for item in node:
+                assert {"key", "format", "zh", "en"} <= set(item), key
+        else:
+            raise AssertionError(f"{key}: neither a text pair nor a section")
+
+    walk(present.catalogue())
+    assert present.text("findings.title", "zh") == "主要发现"
+    assert present.text("findings.title", "en") == "Key findings"
+    with pytest.raises(KeyError, match="texts.yaml"):
+        present.text("no.such.text", "zh")
+
+
+CJK = __import__("re").compile(r"[\u4e00-\u9fff]")
+
+
+def test_number_formats():
+    from selfeval.analysis import present
+
+    assert present.money(12171.9894) == "12,171.99"
+    assert present.money(None) == present.DASH  # blank stays blank, never 0
+    assert present.pct(0.916374) == "91.6%"
+    assert present.pct(0.9974, digits=2) == "99.74%"
+    assert present.count(4.0) == "4"
+    assert present.points(99.5) == "99.5" and present.points(100.0) == "100" and present.points(94.38) == "94.38"
+    assert present.signed_points(0.2214) == "+0.22" and present.signed_points(-0.001) == "0"
+    assert present.header("full_year_budget", "money", "zh") == "全年预算数（万元）"
+    assert present.header("full_year_budget", "money", "en") == "Full-year budget (10k yuan)"
+    assert present.header("rate", "pct", "zh") == "执行率"  # the cells carry the %
+    assert present.code("level1", "output", "zh") == "产出指标"
+    assert present.code("level1", "output", "en") == "Output"
+    assert present.code("check", "something_new", "zh") == "something_new"  # data, shown as it is
+
+
+def test_table_html_escapes_sorts_and_links():
+    import pandas as pd
+
+    from selfeval.analysis import present
+
+    frame = pd.DataFrame({"form_id": ["f#001", "f#002"], "project_name": [XSS, "路灯"],
+                          "full_year_budget": [1234.5, None], "level1": ["output", "cost"]})
+    html = present.table_html(frame, [present.col(c) for c in ("project_name:form", "full_year_budget:money",
+                                                              "level1:code:level1")], "zh", "t")
+    assert XSS not in html and XSS_ESCAPED in html
+    assert '<th scope="col"' in html and "<th></th>" not in html  # no index column
+    assert 'data-sort="1234.5"' in html and ">1,234.50<" in html and ">—<" in html
+    assert 'href="selfeval-forms:f-001.zh.html"' in html
+    assert ">产出指标<" in html and ">成本指标<" in html
+    assert 'href="selfeval-figures:tables/t.csv"' in html
+    empty = present.table_html(frame.iloc[:0], [present.col("project_name")], "en", "t")
+    assert empty == '<p class="empty" id="t">No row meets the condition.</p>'
+
+
+def test_findings_box_names_forms_and_links_the_evidence():
+    from selfeval.analysis import present
+
+    forms = [(f"f#00{i}", f"项目{i}") for i in range(1, 6)]
+    finding = present.Finding("nb01.f_under", "ranking", {"n": "5"}, forms)
+    box = present.findings_box([finding], "zh")
+    assert box.startswith('<section class="findings" id="findings"><h2>主要发现</h2><ol><li>5 个项目执行率低于 90%：')
+    assert box.count('class="form"') == present.FORMS_NAMED and "等 5 份" in box
+    assert '<a class="see" href="#ranking">见表</a>' in box
+    assert "and 2 more" in present.findings_box([finding], "en")
+    assert "No form matches" in present.findings_box([], "en")

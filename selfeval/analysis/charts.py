@@ -39,6 +39,8 @@ from matplotlib import font_manager
 from matplotlib.collections import Collection
 from matplotlib.lines import Line2D
 
+from selfeval import vocab
+
 __all__ = [
     "FIGURE_DPI",
     "RASTERIZE_ABOVE",
@@ -86,21 +88,8 @@ _FONT_FILE_HINTS = ("*CJK*Regular*", "*CJK*", "wqy*", "*Hei*", "*Song*")
 # ---------------------------------------------------------------------------
 # Chart text in both languages. Keep it small; notebooks add keys as needed.
 # ---------------------------------------------------------------------------
-LABELS: dict[str, dict[str, str]] = {
-    "execution_rate": {"zh": "预算执行率", "en": "Budget execution rate"},
-    "budget": {"zh": "全年预算数", "en": "Full-year budget"},
-    "spent": {"zh": "全年执行数", "en": "Full-year spending"},
-    "self_score": {"zh": "自评得分", "en": "Self-assessed score"},
-    "department": {"zh": "部门", "en": "Department"},
-    "district": {"zh": "区", "en": "District"},
-    "year": {"zh": "年度", "en": "Year"},
-    "projects": {"zh": "项目数", "en": "Number of projects"},
-    "wan_yuan": {"zh": "万元", "en": "10k yuan"},
-    "percent": {"zh": "%", "en": "%"},
-    # Building blocks of the source line, see source_line().
-    "source_prefix": {"zh": "来源：", "en": "Source: "},
-    "source_forms": {"zh": "项目支出绩效自评表", "en": "project expenditure performance self-evaluation forms"},
-}
+# (kept in selfeval/vocab/texts.yaml, the one catalogue of texts, under chart_labels)
+LABELS: dict[str, dict[str, str]] = vocab.load("texts")["chart_labels"]
 LANGS = ("zh", "en")
 
 
@@ -112,7 +101,7 @@ def label(key: str, lang: str = "zh") -> str:
         return LABELS[key][lang]
     except KeyError:
         raise KeyError(
-            f"no chart label {key!r}; add it to selfeval.analysis.charts.LABELS (known: {', '.join(sorted(LABELS))})"
+            f"no chart label {key!r}; add it to selfeval.analysis.charts.LABELS (texts.yaml, chart_labels) (known: {', '.join(sorted(LABELS))})"
         ) from None
 
 
@@ -130,7 +119,7 @@ def _pick_cjk_font(names: set[str]) -> str | None:
     # Deterministic choice among the rest; avoid monospace faces for labels.
     others = sorted(n for n in names if _CJK_NAME_HINTS.search(n))
     proportional = [n for n in others if "mono" not in n.lower()]
-    return (proportional or others or [None])[0]
+    return (proportional or others or [None])[0]  # type: ignore[list-item]
 
 
 def _candidate_font_files() -> list[str]:
@@ -142,8 +131,7 @@ def _candidate_font_files() -> list[str]:
         for hint in _FONT_FILE_HINTS:
             for ext in ("ttc", "otf", "ttf"):
                 files.extend(sorted(glob.glob(os.path.join(folder, "**", f"{hint}.{ext}"), recursive=True)))
-    seen: set[str] = set()
-    return [f for f in files if os.path.isfile(f) and not (f in seen or seen.add(f))]
+    return [f for f in dict.fromkeys(files) if os.path.isfile(f)]  # first occurrence of each, in order
 
 
 def find_cjk_font() -> str:
@@ -185,6 +173,8 @@ def use_style() -> str:
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     mpl.rcParams.update(
         {
+            # Text from forms ("丰台区$\\frac{1}$中心") is never parsed as math markup (issue 15).
+            "text.parse_math": False,
             # The CJK font first; DejaVu Sans (bundled with matplotlib) as
             # per-glyph fallback for anything the CJK font lacks.
             "font.family": "sans-serif",
@@ -214,7 +204,7 @@ def use_style() -> str:
     return cjk
 
 
-def new_figure(kind: str = "slide", **subplot_kw):
+def new_figure(kind: str = "slide", bars: int | None = None, **subplot_kw):
     """A new (fig, ax) sized for a slide (16:9, 10 x 5.625 in) or a variant.
 
     *kind* is "slide" (default), "half" or "wide". The figure uses
@@ -224,6 +214,8 @@ def new_figure(kind: str = "slide", **subplot_kw):
         size = FIGURE_SIZES[kind]
     except KeyError:
         raise ValueError(f"kind must be one of {sorted(FIGURE_SIZES)}, got {kind!r}") from None
+    if bars:  # a horizontal bar chart: tall enough for every bar's label
+        size = (size[0], max(size[1], 1.3 + 0.45 * bars))
     fig, ax = plt.subplots(figsize=size, layout="constrained", subplot_kw=subplot_kw or None)
     return fig, ax
 
@@ -402,9 +394,9 @@ def save_figure(fig, figures_dir, name: str, dpi: int = FIGURE_DPI) -> SavedFigu
 
 def _points(artist) -> int:
     if isinstance(artist, Collection):
-        return max(len(artist.get_offsets()), len(artist.get_paths()))
+        return max(len(artist.get_offsets()), len(artist.get_paths()))  # type: ignore[arg-type]
     if isinstance(artist, Line2D):
-        return len(artist.get_xydata())
+        return len(list(artist.get_xydata()))  # type: ignore[arg-type]
     return 0
 
 
@@ -413,3 +405,112 @@ def dense_artists(fig, limit: int = RASTERIZE_ABOVE) -> list:
     which save_figure() embeds in the SVG as an image."""
     return [artist for ax in fig.axes for artist in (*ax.collections, *ax.lines)
             if not artist.get_rasterized() and _points(artist) > limit]
+
+
+# ---------------------------------------------------------------------------
+# The charts the reports draw: one palette, value labels, names on the outliers
+# ---------------------------------------------------------------------------
+# Okabe-Ito (colour-blind safe), the palette of every chart: a main colour, one for what
+# the chart warns about, one for the good side, and grey for reference lines.
+PALETTE = {"main": "#0072B2", "warn": "#D55E00", "good": "#009E73", "other": "#E69F00",
+           "muted": "#999999", "ref": "#444444"}
+SERIES = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#999999"]
+NAME_WIDTH = 22  # characters per line of a project name on an axis or a label
+
+
+def wrap(name, width: int = NAME_WIDTH) -> str:
+    """A long (Chinese) name on several lines, nothing cut off."""
+    # not at hyphens: "2024年-项目名" would leave "2024年-" alone on a line
+    return textwrap.fill(str(name), width=width, break_on_hyphens=False)
+
+
+def hbar(ax, names, values, *, fmt, warn=None, ref: float | None = None, ref_label: str | None = None):
+    """Horizontal bars, first name on top, each with its value printed at its end.
+    *warn*: booleans, bars drawn in the warning colour; *ref*: a labelled reference line
+    (its label sits above the plot, off the data)."""
+    names, values = [wrap(n) for n in names], [float(v) for v in values]
+    warn = list(warn) if warn is not None else [False] * len(values)
+    colors = [PALETTE["warn"] if w else PALETTE["main"] for w in warn]
+    bars = ax.barh(range(len(values)), values, color=colors)
+    ax.set_yticks(range(len(values)), names)
+    ax.invert_yaxis()
+    ax.bar_label(bars, labels=[fmt(v) for v in values], padding=3, fontsize=9)
+    ax.grid(axis="y", visible=False)
+    lo, hi = min(0.0, *values), max(0.0, *values)
+    span = (hi - lo) or 1.0
+    ax.set_xlim(lo - (0.14 * span if lo < 0 else 0), hi + 0.14 * span)
+    if ref is not None:
+        ax.axvline(ref, color=PALETTE["ref"], lw=1, ls="--")
+        if ref_label:
+            ax.annotate(ref_label, xy=(ref, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=9, color=PALETTE["ref"])
+    return bars
+
+
+def grouped_bars(ax, categories, series: dict, *, fmt):
+    """Bars side by side (never overlaid): one group per category, one bar per series,
+    each bar labelled with its value; the legend above the plot."""
+    n = max(1, len(series))
+    width = 0.8 / n
+    for i, (name, values) in enumerate(series.items()):
+        xs = [x - 0.4 + width * (i + 0.5) for x in range(len(categories))]
+        bars = ax.bar(xs, list(values), width=width, color=SERIES[i % len(SERIES)], label=wrap(name, 30))
+        ax.bar_label(bars, labels=[fmt(v) if v else "" for v in values], padding=2, fontsize=9)
+    ax.set_xticks(range(len(categories)), list(categories))
+    ax.grid(axis="x", visible=False)
+    ax.margins(y=0.15)
+    if n > 1:  # below the plot: off the data and off the title
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=min(n, 3), fontsize=9)
+
+
+def stacked_hbar(ax, frame, *, colors=None, fmt=lambda v: f"{v:.0f}%", min_label: float = 6.0):
+    """Rows of *frame* as 100%-stacked horizontal bars (columns: the parts), each part
+    wide enough labelled with its value; the legend below the plot."""
+    left = [0.0] * len(frame)
+    for i, column in enumerate(frame.columns):
+        values = [float(v) for v in frame[column]]
+        color = (colors or {}).get(column, SERIES[i % len(SERIES)])
+        bars = ax.barh(range(len(frame)), values, left=left, color=color, label=str(column))
+        ax.bar_label(bars, labels=[fmt(v) if v >= min_label else "" for v in values], label_type="center",
+                     fontsize=9, color="white")
+        left = [a + b for a, b in zip(left, values)]
+    ax.set_yticks(range(len(frame)), [wrap(n) for n in frame.index])
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncols=min(len(frame.columns), 4), fontsize=9)
+
+
+def bubbles(ax, x, y, names, *, label_top: int = 3, score=None, diagonal: str | None = None,
+            size_note: str | None = None):
+    """A scatter where forms at the same point are one circle sized by their count (the
+    count printed inside); the *label_top* forms with the highest *score* are labelled
+    with their project name. *diagonal*: label of a y = x line, drawn when given."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": [float(v) for v in x], "y": [float(v) for v in y], "name": list(names)})
+    frame["score"] = [float(v) for v in score] if score is not None else 0.0
+    frame = frame.dropna(subset=["x", "y"])
+    groups = frame.groupby(["x", "y"]).size().rename("n").reset_index()
+    # area grows with the square root of the count: 53 forms on one point stay a circle, not a blot
+    ax.scatter(groups["x"], groups["y"], s=50 * groups["n"] ** 0.5 + 10, color=PALETTE["main"], alpha=0.6,
+               edgecolor="white", linewidth=0.8, zorder=3)
+    for row in groups[groups["n"] > 1].itertuples():
+        ax.annotate(f"{row.n}", (row.x, row.y), ha="center", va="center", fontsize=8, color="white",
+                    fontweight="bold", zorder=4)
+    if diagonal:
+        lo = min(frame["x"].min(), frame["y"].min())
+        hi = max(frame["x"].max(), frame["y"].max())
+        ax.plot([lo, hi], [lo, hi], color=PALETTE["ref"], lw=1, ls="--", zorder=2)
+        # labelled near its low end, away from the crowd of forms at the top right
+        at = lo + 0.12 * (hi - lo)
+        ax.annotate(diagonal, xy=(at, at), xytext=(8, -4), textcoords="offset points", ha="left", va="top",
+                    fontsize=9, color=PALETTE["ref"])
+    top = frame.sort_values("score", ascending=False).head(label_top) if label_top else frame.iloc[:0]
+    for i, row in enumerate(top.itertuples()):
+        ax.annotate(wrap(row.name, 14), (row.x, row.y), xytext=(12, -14 - 16 * (i % 2)), textcoords="offset points",
+                    fontsize=8, color=PALETTE["warn"], arrowprops={"arrowstyle": "-", "color": PALETTE["muted"],
+                                                                  "lw": 0.6}, zorder=5)
+    if size_note:
+        ax.annotate(size_note, xy=(1.0, 1.0), xycoords="axes fraction", xytext=(0, 2), textcoords="offset points",
+                    ha="right", va="bottom", fontsize=8, color=PALETTE["muted"])
+    ax.margins(0.08)

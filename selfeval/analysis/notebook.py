@@ -193,6 +193,7 @@ def record(figures_dir: str | Path, **findings) -> dict:
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(current, handle, ensure_ascii=False, indent=2, default=str)
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; the index and readers of reports/ read it
     os.replace(tmp, path)
     return current
 
@@ -201,3 +202,217 @@ def reset_findings(figures_dir: str | Path) -> None:
     path = Path(figures_dir) / "findings.json"
     if path.exists():
         path.unlink()
+
+
+# ---------------------------------------------------------------------------
+# The one set-up call of every notebook, and what it shows
+# ---------------------------------------------------------------------------
+def forms_of(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (form_id, project_name) pairs of *frame*'s rows, for a finding that names them."""
+    return list(zip(frame["form_id"], frame["project_name"]))
+
+
+class Context:
+    """A notebook's run: its parameters, the selected tables, and how it shows things.
+
+    Every show_* method displays HTML built by selfeval.analysis.present (texts from texts.yaml in
+    the run's language, every value escaped); pages.py turns the outputs into the report.
+    """
+
+    def __init__(self, stem: str, selection: Selection, lang: str, figures: Path):
+        from selfeval.analysis import charts, present
+
+        self.stem, self.sel, self.lang, self.figures = stem, selection, lang, figures
+        present._check_lang(lang)
+        self.tables = selection.tables
+        p = selection.projects
+        years = sorted(int(y) for y in p["year"].dropna().unique())
+        districts = sorted(p["district"].dropna().unique())
+        self.source = charts.source_line(districts, years, lang=lang)
+
+    # -- data ---------------------------------------------------------------
+    @property
+    def projects(self) -> pd.DataFrame:
+        return self.sel.projects
+
+    @property
+    def indicators(self) -> pd.DataFrame:
+        return self.sel.indicators
+
+    @property
+    def checks(self) -> pd.DataFrame:
+        return self.tables["checks"]
+
+    @property
+    def empty(self) -> bool:
+        return self.sel.empty
+
+    @property
+    def one_unit(self) -> bool:
+        """The report is about a single unit: charts per project instead of per unit."""
+        return self.projects["unit"].nunique() <= 1
+
+    def ranking(self, by: str, ascending: bool) -> pd.DataFrame:
+        """Every selected project with the numbers the ranked table shows, ordered by *by*."""
+        p = self.projects
+        full = p["full_year_budget"].astype("Float64")
+        checks = self.checks
+        fired = checks.groupby("form_id")["check"].agg(lambda s: list(dict.fromkeys(s)))
+        out = pd.DataFrame({
+            "form_id": p["form_id"], "project_name": p["project_name"], "unit": p["unit"],
+            "full_year_budget": full, "executed": p["executed"].astype("Float64"),
+            "rate": (p["executed"].astype("Float64") / full.where(full > 0)).astype("Float64"),
+            "self_total": p["self_total"].astype("Float64"), "rule_total": p["rule_total"].astype("Float64"),
+            "inflation": p["inflation"].astype("Float64"),
+            "checks_fired": p["form_id"].map(checks.groupby("form_id").size()).fillna(0).astype(int),
+        })
+        out["check_names"] = p["form_id"].map(fired).map(
+            lambda names: [self.code("check", n) for n in names] if isinstance(names, list) else [])
+        if by not in out:
+            raise KeyError(f"cannot rank by {by!r}")
+        return out.sort_values([by, "form_id"], ascending=[ascending, True], na_position="last",
+                               ignore_index=True)
+
+    RANKING_COLUMNS = ("project_name:form", "unit", "full_year_budget:money", "executed:money", "rate:pct",
+                       "self_total:points", "rule_total:points", "inflation:signed_points", "checks_fired:int",
+                       "check_names:list")
+
+    def ranking_columns(self, extra=()):
+        from selfeval.analysis.present import col
+
+        # a report on one unit does not repeat its name on every row
+        specs = [c for c in self.RANKING_COLUMNS if not (self.one_unit and c == "unit")]
+        return [col(spec) for spec in (*specs, *extra)]
+
+    # -- text -----------------------------------------------------------------
+    def t(self, key: str, **values) -> str:
+        from selfeval.analysis import present
+
+        return present.text(key, self.lang, **values)
+
+    def code(self, kind: str, value) -> str:
+        from selfeval.analysis import present
+
+        return present.code(kind, value, self.lang)
+
+    def scope_line(self) -> str:
+        p = self.projects
+        if p.empty:
+            return self.t("scope.empty", label=self.sel.label())
+        years = sorted(int(y) for y in p["year"].dropna().unique())
+        units = sorted(p["unit"].dropna().unique())
+        sep = "、" if self.lang == "zh" else ", "
+        line = self.t("scope.line", forms=len(p), units=len(units), unit_names=sep.join(units),
+                      years=sep.join(map(str, years)), districts=p["district"].nunique())
+        by_district = "；".join if self.lang == "zh" else "; ".join
+        caveat = by_district(f"{d}: {', '.join(map(str, ys))}"
+                             for d, ys in years_by_district(self.sel.all_projects).items())
+        if p["district"].nunique() > 1:  # only a comparison between districts needs the caveat
+            line += " " + self.t("scope.caveat", by_district=caveat)
+        return line
+
+    # -- display --------------------------------------------------------------
+    def show(self, html_text: str) -> None:
+        from IPython.display import HTML, display
+
+        display(HTML(html_text))
+
+    def header(self) -> None:
+        from selfeval.analysis.present import e
+
+        self.show(f'<header class="report-head"><h1>{e(self.t(f"notebooks.{self.stem}.title"))}</h1>'
+                  f'<p class="question">{e(self.t(f"notebooks.{self.stem}.question"))}</p>'
+                  f'<p class="scope">{e(self.scope_line())}</p></header>')
+
+    def section(self, key: str, anchor: str, note: str | None = None, **values) -> None:
+        from selfeval.analysis.present import e
+
+        note_html = f'<p class="note">{e(self.t(note, **values))}</p>' if note else ""
+        self.show(f'<h2 id="{e(anchor)}">{e(self.t(key))}</h2>{note_html}')
+
+    def sentence(self, key: str, **values) -> None:
+        from selfeval.analysis.present import e
+
+        self.show(f'<p class="note">{e(self.t(key, **values))}</p>')
+
+    # Sentences of the named measures (analysis/measures.py) that open the findings box, at most.
+    MEASURE_SENTENCES = 2
+
+    def headline_measures(self) -> list:
+        """This notebook's headline measures (measures.NOTEBOOKS) on its selected forms."""
+        from selfeval.analysis import measures
+
+        if self.stem not in measures.NOTEBOOKS or self.sel.projects.empty:
+            return []
+        return measures.headline(self.tables, self.stem)
+
+    def findings(self, findings) -> None:
+        """The findings box (主要发现 / Key findings): the notebook's headline measures first (their
+        own sentences, in the report's language), then its findings; all of them in findings.json,
+        with every headline measure's values (`measures`), the numbers the README and the index quote."""
+        from selfeval.analysis import present
+
+        results = self.headline_measures()
+        written = [(r, r.text_zh if self.lang == "zh" else r.text) for r in results]
+        room = max(0, min(self.MEASURE_SENTENCES, 7 - len(findings)))
+        opening = [present.MeasureFinding(sentence, list(zip(r.forms["form_id"], r.forms["project_name"])))
+                   for r, sentence in written if sentence][:room]
+        box = [*opening, *findings]
+        self.show(present.findings_box(box, self.lang))
+        record(self.figures, **{"findings_text": [f.plain(self.lang) for f in box],
+                                "measures": {r.name: r.as_dict() for r in results}})
+
+    def table(self, frame: pd.DataFrame, columns, anchor: str, empty_key: str = "site.empty_table") -> None:
+        """A sortable table of *frame* (columns: present.Col or "name:fmt" strings), with its
+        CSV and XLSX written beside the figures."""
+        from selfeval.analysis import present
+
+        cols = [present.col(c) for c in columns]
+        present.write_downloads(frame, cols, self.lang, self.figures, anchor)
+        self.show(present.table_html(frame, cols, self.lang, anchor, empty_key=empty_key))
+
+    def chart(self, fig, name: str, anchor: str) -> None:
+        """Save *fig* (PNG + SVG) and show it; the alt text is the chart's title."""
+        import base64
+        import io
+
+        import matplotlib.pyplot as plt
+
+        from selfeval.analysis import charts
+
+        saved = charts.save_figure(fig, self.figures, name)
+        title = getattr(fig, "_selfeval_title", None)
+        alt = title.get_text().replace("\n", "") if title is not None else name
+        preview = io.BytesIO()
+        fig.savefig(preview, format="png", dpi=60)  # for JupyterLab only; the report links the files
+        plt.close(fig)
+        from IPython.display import display
+
+        display({"image/png": base64.b64encode(preview.getvalue()).decode("ascii")}, raw=True,
+                metadata={"selfeval": {"png": saved.png.name, "svg": saved.svg.name, "alt": alt,
+                                       "anchor": anchor}})
+
+    def record(self, **numbers) -> dict:
+        return record(self.figures, **numbers)
+
+
+def setup(stem: str, *, district=ALL, department=ALL, year=ALL, lang="zh", processed_dir="data/processed",
+          figures_dir=None, tables=()) -> Context:
+    """Everything a notebook does before its analysis: resolve the folders (relative to
+    the project root, the working directory papermill gives), start a fresh findings.json,
+    apply the chart style, load the tables it reads (*tables*, besides projects and checks),
+    keep the forms its parameters select, and show the report's header."""
+    from selfeval.analysis import charts
+
+    root = Path.cwd()
+    figures = Path(figures_dir or f"reports/figures/{stem}/adhoc")
+    figures = figures if figures.is_absolute() else root / figures
+    processed = Path(processed_dir)
+    processed = processed if processed.is_absolute() else root / processed
+    reset_findings(figures)
+    charts.use_style()
+    # indicators and checks: what the headline measures (analysis/measures.py) read besides projects
+    loaded = load(processed, names=list(dict.fromkeys([*tables, "indicators", "checks"])))
+    ctx = Context(stem, select(loaded, district, department, year), lang, figures)
+    ctx.header()
+    return ctx

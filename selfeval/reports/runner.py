@@ -12,11 +12,17 @@ format documented there and in :func:`load_config`) the runner
 
 1. executes the notebook with papermill (cwd = project root), injecting the
    set's parameters plus ``processed_dir`` and ``figures_dir``;
-2. writes the executed notebook to ``executed/<stem>__<set>.ipynb`` and an
-   HTML rendering (code hidden unless ``--show-code``) to
-   ``html/<stem>__<set>.html``;
-3. rewrites ``index.html`` / ``index.json`` (one row per report) after each
-   report, and logs everything to ``runs/<timestamp>.log``.
+2. writes the executed notebook to ``executed/<stem>__<set>.ipynb``, the
+   report (selfeval.reports.pages: its outputs in the project's own offline page,
+   code hidden unless ``--show-code``) to ``html/<stem>__<set>.html`` and its
+   figures page to ``html/<stem>__<set>.figures.html``;
+3. rewrites ``index.html`` (a grid notebook x set with each report's headline
+   numbers from its findings.json) / ``index.json`` after each report, and
+   logs everything to ``runs/<timestamp>.log``.
+
+Before the reports it copies ``selfeval/assets`` to ``assets/`` and writes a
+page per form (``forms/``); after them, a one-page briefing per unit
+(``briefings/``, HTML and a PDF printed by headless Chromium).
 
 All paths are under the output folder (``reports/`` by default)::
 
@@ -39,13 +45,13 @@ Conventions for notebooks (nothing to import from this module):
   ``year``, ``lang``, ``processed_dir`` and ``figures_dir`` (papermill
   injects the real values after it);
 * figures go into ``figures_dir`` via ``selfeval.analysis.charts.save_figure``;
-* numbers worth checking (by tests or the briefing) go into
+* numbers worth checking (by tests, the index's headline numbers) go into
   ``<figures_dir>/findings.json``, a flat JSON object written by the notebook
-  itself. The runner neither reads nor copies it; it only links the folder;
-* show parameter values with ``print`` or a pandas DataFrame, which the HTML
-  export escapes; never paste them into ``IPython.display.HTML`` (a department
-  name is text, not markup). nbconvert's ``sanitize_html`` is deliberately
-  off: it mangles DataFrame tables.
+  (``ctx.record``);
+* show everything through ``selfeval.analysis.notebook.Context`` (``ctx.table``,
+  ``ctx.chart``, ``ctx.findings``...), which escapes every value; never paste
+  a parameter or a form's text into ``IPython.display.HTML`` yourself (a
+  department name is text, not markup).
 """
 
 from __future__ import annotations
@@ -55,21 +61,22 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-import html
 import json
 import logging
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
-import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from selfeval.paths import ROOT
+from selfeval.store.outputs import atomic_write  # noqa: F401  (one atomic, world-readable writer)
 
 # A fixed name: under `python -m` __name__ would be "__main__".
 log = logging.getLogger("selfeval.reports.runner")
@@ -79,6 +86,8 @@ DEFAULT_CONFIG = PACKAGE_ROOT / "config" / "reports.yaml"
 DEFAULT_KERNEL = "selfeval"  # registered by `make setup`
 FALLBACK_KERNEL = "python3"  # ipykernel's own kernel, always present with ipykernel
 DEFAULT_TIMEOUT_SECONDS = 600
+# The parameters every notebook declares in its `parameters` cell (processed_dir and figures_dir: set here).
+NOTEBOOK_PARAMETERS = ("district", "department", "year", "lang")
 DEFAULT_PARAMS = {"district": "all", "department": "all", "year": "all", "lang": "zh"}
 LANGS = ("zh", "en")
 
@@ -148,6 +157,10 @@ def _check_params(name: str, params: dict) -> None:
     year = params.get("year")
     if year != "all" and (isinstance(year, bool) or not isinstance(year, int)):
         raise ConfigError(f"parameter set {name!r}: year must be 'all' or an integer, got {year!r}")
+    unknown = sorted(str(key) for key in params if key not in (*NOTEBOOK_PARAMETERS, "processed_dir", "figures_dir"))
+    if unknown:
+        raise ConfigError(f"parameter set {name!r}: unknown parameter(s) {', '.join(unknown)}; the notebooks take "
+                          f"{', '.join(NOTEBOOK_PARAMETERS)}")
     for key, value in params.items():
         if not isinstance(key, str) or not key.isidentifier():
             raise ConfigError(f"parameter set {name!r}: parameter name {key!r} is not a Python identifier")
@@ -256,44 +269,17 @@ def plan(config: ReportConfig, only: Iterable[str] | None = None, sets: Iterable
 # ---------------------------------------------------------------------------
 # Small helpers
 # ---------------------------------------------------------------------------
-def data_fingerprint(raw_dir) -> str:
-    """First 12 hex digits of sha256 over the raw files' bytes.
-
-    Files are taken in sorted order of their path relative to *raw_dir*
-    (recursively, dot-files skipped): it changes whenever a raw file is added,
-    removed or edited (a pure rename that keeps the order does not change
-    it). "missing" if the folder does not exist.
-    """
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
-        return "missing"
-    digest = hashlib.sha256()
-    relative = {p.relative_to(raw_dir).as_posix(): p for p in raw_dir.rglob("*") if p.is_file()}
-    for name in sorted(relative):
-        if any(part.startswith(".") for part in name.split("/")):
-            continue  # .gitkeep, .DS_Store and the like are not data
-        file = relative[name]
-        with open(file, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()[:12]
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write *data* to *path* via a temp file in the same folder + os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def tables_fingerprint(processed_dir) -> str:
+    """The fingerprint of the tables the reports read: first 12 hex digits of sha256 over their
+    run.json's raw-file hashes and code fingerprint (what the ETL built them from). Reports never
+    rebuild tables, so the index names these, not whatever raw folder exists now. "missing"
+    without tables."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+        manifest = json.loads((Path(processed_dir) / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "missing"
+    basis = json.dumps({"raw_files": manifest.get("raw_files"), "code": manifest.get("code")}, sort_keys=True)
+    return hashlib.sha256(basis.encode()).hexdigest()[:12]
 
 
 def error_summary(exc: BaseException) -> str:
@@ -373,20 +359,70 @@ def _relative(path: Path, root: Path) -> str | None:
 
 
 def notebook_to_html(nb, title: str, show_code: bool = False) -> str:
-    """Render an executed notebook as standalone HTML (images embedded)."""
-    from nbconvert import HTMLExporter
+    """A bare rendering of an executed notebook (its outputs, and its code with
+    *show_code*), offline: no script or style from outside the machine."""
+    from selfeval.analysis.present import e
+    from selfeval.reports import pages
 
-    exporter = HTMLExporter(
-        exclude_input=not show_code,
-        # Without code the In[ ]/Out[ ] prompts are just noise.
-        exclude_input_prompt=not show_code,
-        exclude_output_prompt=not show_code,
-    )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    return body
+    body = pages.notebook_body(nb, forms="../forms/", figures="", show_code=show_code)
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{e(title)}</title></head>'
+            f"<body>{body}</body></html>")
 
 
-def run_report(job: Job, config: ReportConfig, *, kernel: str, show_code: bool, fingerprint: str) -> ReportResult:
+class _IPCKernelManager:
+    """Kernels talk to papermill over a local socket file instead of loopback TCP: nothing
+    listens on a port, and ipykernel has no reason to warn "Kernel is running over TCP
+    without encryption" once per report; and no SIGINT at shutdown (see below)."""
+
+    @staticmethod
+    def make():
+        from jupyter_client.manager import AsyncKernelManager
+
+        class IPCKernelManager(AsyncKernelManager):
+            def __init__(self, **kwargs):
+                kwargs.setdefault("transport", "ipc")
+                super().__init__(**kwargs)
+
+            async def _async_interrupt_kernel(self) -> None:
+                # jupyter_client sends SIGINT before every shutdown request; a kernel
+                # that is still handling a message then logs "ERROR | KeyboardInterrupt
+                # caught in kernel" on our terminal. A finished notebook has nothing to
+                # interrupt; a cell that times out is still interrupted (not shutting down).
+                if self.shutting_down:
+                    return
+                await super()._async_interrupt_kernel()
+
+        return IPCKernelManager
+
+
+STAGING_PREFIX = ".staging-"  # a report's figures while it runs (run_report)
+
+
+def _replace_folder(new: Path, target: Path) -> None:
+    """Put *new* where *target* is, keeping the old one until the new one is in place."""
+    old = target.with_name(f".old-{target.name}")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_leftovers(out: Path) -> list[Path]:
+    """What a killed report run leaves: papermill's hidden temporary notebooks in executed/ and
+    staging figure folders. Called under the run lock, so none of them belongs to a live run."""
+    found = [*(out / "executed").glob(".*.ipynb"), *(out / "figures").glob(f"*/{STAGING_PREFIX}*"),
+             *(out / "figures").glob("*/.old-*")]
+    for path in found:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return found
+
+
+def run_report(job: Job, config: ReportConfig, *, kernel: str, show_code: bool, fingerprint: str,
+               meta: dict | None = None) -> ReportResult:
     """Execute one notebook with one parameter set; never raises for notebook errors."""
     import nbformat
     import papermill as pm
@@ -397,9 +433,14 @@ def run_report(job: Job, config: ReportConfig, *, kernel: str, show_code: bool, 
     executed_path = out / "executed" / f"{rid}.ipynb"
     failed_path = out / "executed" / "failed" / f"{rid}.ipynb"
     figures_dir = out / "figures" / job.notebook.stem / job.pset.name
-    for folder in (html_path.parent, executed_path.parent, figures_dir):
+    # The notebook writes its charts, tables and findings.json into a staging folder, which
+    # replaces the report's figures only when the report succeeds: a failed run keeps the last
+    # good findings.json and charts, like its HTML (issue 15).
+    staging = figures_dir.with_name(f"{STAGING_PREFIX}{figures_dir.name}")
+    shutil.rmtree(staging, ignore_errors=True)
+    for folder in (html_path.parent, executed_path.parent, staging):
         folder.mkdir(parents=True, exist_ok=True)
-    parameters = {**job.pset.params, "processed_dir": str(config.processed_dir), "figures_dir": str(figures_dir)}
+    parameters = {**job.pset.params, "processed_dir": str(config.processed_dir), "figures_dir": str(staging)}
 
     # papermill saves the notebook while it runs; point it at a temp file so
     # the published executed notebook is only replaced after a full success.
@@ -419,10 +460,16 @@ def run_report(job: Job, config: ReportConfig, *, kernel: str, show_code: bool, 
             execution_timeout=config.timeout_seconds,  # per cell, enforced by nbclient
             progress_bar=False,
             log_output=True,  # cell output goes to the run log
+            kernel_manager_class=_IPCKernelManager.make(),
         )
+        _replace_folder(staging, figures_dir)
         nb = nbformat.read(tmp_ipynb, as_version=4)
-        page = notebook_to_html(nb, title=f"{job.notebook.stem} · {job.pset.name}", show_code=show_code)
-        atomic_write(html_path, page)
+        from selfeval.reports import pages
+
+        page_args: dict[str, Any] = dict(stem=job.notebook.stem, params=job.pset.params, html_path=html_path,
+                         figures_dir=figures_dir, out=out, meta=meta or {})
+        atomic_write(html_path, pages.report_page(nb, show_code=show_code, **page_args))
+        atomic_write(html_path.with_name(f"{rid}.figures.html"), pages.gallery_page(nb, **page_args))
         os.chmod(tmp_ipynb, 0o644)
         os.replace(tmp_ipynb, executed_path)
         # A success makes any earlier failure copy obsolete.
@@ -438,6 +485,7 @@ def run_report(job: Job, config: ReportConfig, *, kernel: str, show_code: bool, 
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_ipynb.unlink()  # only left over if nothing above moved it
+        shutil.rmtree(staging, ignore_errors=True)  # a failed run's partial figures
     seconds = round(time.monotonic() - started, 1)
     log.info("%s %s in %.1f s", "ok" if error is None else "failed", rid, seconds)
     return ReportResult(
@@ -459,78 +507,31 @@ def run_report(job: Job, config: ReportConfig, *, kernel: str, show_code: bool, 
 # ---------------------------------------------------------------------------
 # Index
 # ---------------------------------------------------------------------------
-_INDEX_CSS = """
-body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 2rem; color: #222; }
-table { border-collapse: collapse; width: 100%; font-size: 14px; }
-th, td { border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left; vertical-align: top; }
-th { background: #f4f4f4; }
-.ok { color: #1a7f37; font-weight: bold; }
-.failed { color: #c62828; font-weight: bold; }
-.err { color: #c62828; font-family: monospace; font-size: 12px; }
-.params { font-family: monospace; font-size: 12px; margin: 0; padding-left: 1rem; }
-.num { text-align: right; }
-.meta { color: #666; }
-"""
+def run_meta(config: ReportConfig, fingerprint: str) -> dict:
+    """What every page's footer and the index name once: generation time (Beijing), data
+    fingerprint, source files, numbers of forms and files."""
+    from selfeval.reports import pages
+
+    sources = sorted(p.name for p in config.raw_dir.glob("*.txt")) if config.raw_dir.is_dir() else []
+    meta = {"generated": pages.beijing_time(), "fingerprint": fingerprint, "sources": "、".join(sources) or "—",
+            "files": len(sources), "forms": "—"}
+    projects = config.processed_dir / "projects.parquet"
+    if projects.is_file():
+        import pyarrow.parquet as pq
+
+        meta["forms"] = pq.ParquetFile(projects).metadata.num_rows
+    return meta
 
 
-def _e(value) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+def render_index_html(records: list[dict], generated_at: str, fingerprint: str, out: Path | None = None,
+                      sets=None, stems=None) -> str:
+    """The index page (pages.index_page) for *records*; every text from data or config is escaped."""
+    from selfeval.reports import pages
 
-
-def _link(href: str | None, text: str) -> str:
-    if not href:
-        return ""
-    return f'<a href="{_e(urllib.parse.quote(href))}">{_e(text)}</a>'
-
-
-def render_index_html(records: list[dict], generated_at: str, fingerprint: str) -> str:
-    """The report index page. Every text from data or config is escaped."""
-    n_failed = sum(r["status"] != "ok" for r in records)
-    rows = []
-    for r in records:
-        params = "".join(f"<li>{_e(k)} = {_e(v)}</li>" for k, v in r["params"].items())
-        if r["status"] == "ok":
-            status = '<span class="ok">ok</span>'
-        else:
-            status = f'<span class="failed">failed</span><div class="err">{_e(r.get("error"))}</div>'
-        links = [
-            _link(r.get("html"), "HTML" if r["status"] == "ok" else "last good HTML"),
-            _link(r.get("figures_dir"), "figures"),
-            _link(r.get("failed_notebook"), "failed notebook"),
-        ]
-        rows.append(
-            "<tr>"
-            f"<td>{_e(r['notebook'])}</td>"
-            f"<td>{_e(r['set'])}</td>"
-            f'<td><ul class="params">{params}</ul></td>'
-            f"<td>{status}</td>"
-            f'<td class="num">{_e(r["seconds"])}</td>'
-            f"<td>{_e(r['finished_at'])}</td>"
-            f"<td><code>{_e(r['data_fingerprint'])}</code></td>"
-            f"<td>{' · '.join(link for link in links if link)}</td>"
-            "</tr>"
-        )
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<title>项目支出绩效自评 · reports</title>
-<style>{_INDEX_CSS}</style>
-</head>
-<body>
-<h1>项目支出绩效自评 · Reports</h1>
-<p class="meta">Generated {_e(generated_at)} · raw data fingerprint <code>{_e(fingerprint)}</code> ·
-{len(records) - n_failed} ok, {n_failed} failed</p>
-<table>
-<thead><tr><th>Notebook</th><th>Parameter set</th><th>Parameters</th><th>Status</th>
-<th>Run time (s)</th><th>Finished at</th><th>Data fingerprint</th><th>Links</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody>
-</table>
-</body>
-</html>
-"""
+    sets = sets or list({r["set"]: (r["set"], r["params"]) for r in records}.values())
+    stems = stems or list(dict.fromkeys(r["notebook"] for r in records))
+    meta = {"generated": generated_at, "fingerprint": fingerprint, "sources": "—"}
+    return pages.index_page(records, out=out or Path("."), meta=meta, sets=sets, stems=stems, briefings=[])
 
 
 def _load_previous_index(path: Path) -> dict[tuple[str, str], dict]:
@@ -541,7 +542,7 @@ def _load_previous_index(path: Path) -> dict[tuple[str, str], dict]:
         return {}  # no or unreadable index: start afresh
 
 
-def write_index(config: ReportConfig, results: list[ReportResult], fingerprint: str) -> list[dict]:
+def write_index(config: ReportConfig, results: list[ReportResult], fingerprint: str, meta: dict | None = None) -> list[dict]:
     """Merge *results* into index.json/index.html and write both atomically.
 
     Reports not run this time (``--only``/``--sets``) keep their previous
@@ -552,10 +553,16 @@ def write_index(config: ReportConfig, results: list[ReportResult], fingerprint: 
     records = _load_previous_index(out / "index.json")
     records.update({(r.notebook, r.set): dataclasses.asdict(r) for r in results})
     ordered = [records[key] for job in plan(config) if (key := (job.notebook.stem, job.pset.name)) in records]
-    generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    from selfeval.reports import pages
+
+    meta = meta or run_meta(config, fingerprint)
+    generated_at = dt.datetime.now(pages.BEIJING).isoformat(timespec="seconds")
     index = {"generated_at": generated_at, "data_fingerprint": fingerprint, "reports": ordered}
     atomic_write(out / "index.json", json.dumps(index, ensure_ascii=False, indent=2) + "\n")
-    atomic_write(out / "index.html", render_index_html(ordered, generated_at, fingerprint))
+    sets = [(p.name, p.params) for p in config.parameter_sets]
+    stems = [n.stem for n in config.notebooks]
+    atomic_write(out / "index.html", pages.index_page(ordered, out=out, meta=meta, sets=sets, stems=stems,
+                                                      briefings=meta.get("briefings", [])))
     return ordered
 
 
@@ -596,26 +603,65 @@ def run_reports(
     except Timeout:
         raise RuntimeError(f"another report run is in progress (lock {out / '.run.lock'})") from None
     try:
+        remove_leftovers(out)
         stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
         with _run_log(out / "runs" / f"{stamp}.log"):
             kernel_name = resolve_kernel(kernel, strict=True) if kernel else resolve_kernel(config.kernel)
-            fingerprint = data_fingerprint(config.raw_dir)
+            fingerprint = tables_fingerprint(config.processed_dir)
             log.info("report run: %d reports, kernel %s, data %s", len(jobs), kernel_name, fingerprint)
+            from selfeval.reports import pages
+
+            meta = run_meta(config, fingerprint)
+            pages.install_assets(out)
+            _write_form_pages(config, meta)
             results: list[ReportResult] = []
             for job in jobs:
-                result = run_report(job, config, kernel=kernel_name, show_code=show_code, fingerprint=fingerprint)
+                result = run_report(job, config, kernel=kernel_name, show_code=show_code, fingerprint=fingerprint,
+                                    meta=meta)
                 results.append(result)
                 # Rewrite the index after every report: it shows progress and
                 # stays correct if the run is killed part-way.
-                write_index(config, results, fingerprint)
+                write_index(config, results, fingerprint, meta)
                 if on_result:
                     on_result(result)
-            if not jobs:
-                write_index(config, results, fingerprint)
+            _write_briefings(config, meta)
+            write_index(config, results, fingerprint, meta)
             log.info("done: %d ok, %d failed", sum(r.ok for r in results), sum(not r.ok for r in results))
             return results
     finally:
         lock.release()
+
+
+def _processed_tables(config: ReportConfig) -> dict | None:
+    from selfeval.store import outputs
+
+    if not (config.processed_dir / "projects.parquet").is_file():
+        return None  # no ETL output (a test project): nothing to link to
+    return outputs.read_tables(config.processed_dir, ["projects", "indicators", "checks", "files"])
+
+
+def _write_form_pages(config: ReportConfig, meta: dict) -> None:
+    """reports/forms/: a page per form, which every report's form links point at."""
+    from selfeval.reports import pages
+
+    tables = _processed_tables(config)
+    if tables is None:
+        log.info("no processed tables in %s: no form pages", config.processed_dir)
+        return
+    n = pages.write_form_pages(config.output_dir, tables, config.raw_dir, meta, atomic_write)
+    log.info("form pages: %d forms", n)
+
+
+def _write_briefings(config: ReportConfig, meta: dict) -> None:
+    """reports/briefings/: one A4 page per unit (briefing.py), when that module is present."""
+    try:
+        from selfeval.reports import briefing
+    except ImportError:
+        return
+    tables = _processed_tables(config)
+    if tables is None:
+        return
+    meta["briefings"] = briefing.write_all(config.output_dir, tables, meta, atomic_write)
 
 
 def _print_result(result: ReportResult) -> None:
@@ -632,7 +678,16 @@ def main(argv: list[str] | None = None, prog: str = "selfeval report") -> int:
     parser.add_argument("--kernel", help="Jupyter kernel (default: the config's, falling back to python3)")
     parser.add_argument("--project-root", help=argparse.SUPPRESS)
     parser.add_argument("--output-dir", help="output folder (default: the config's output_dir, reports/)")
+    parser.add_argument("--screenshots", metavar="DIR",
+                        help="run nothing: screenshot the existing reports (headless Chromium) into DIR")
     args = parser.parse_args(argv)
+    if args.screenshots:
+        from selfeval.reports import browser
+
+        config = load_config(args.config, project_root=args.project_root, output_dir=args.output_dir)
+        for shot, visit in browser.screenshots(config.output_dir, Path(args.screenshots)):
+            print(f"{'ok' if visit.clean else 'problems'}  {shot}", flush=True)
+        return 0
     # Warnings (e.g. the kernel fallback) also belong on the terminal; errors
     # are already summarised in the per-report lines, tracebacks are in the log.
     console = logging.StreamHandler(sys.stderr)
@@ -656,8 +711,9 @@ def main(argv: list[str] | None = None, prog: str = "selfeval report") -> int:
     finally:
         log.removeHandler(console)
     failed = sum(not r.ok for r in results)
-    # Summary on stderr: stdout stays exactly one line per report.
-    print(f"{len(results) - failed} ok, {failed} failed", file=sys.stderr)
+    config = load_config(args.config, project_root=args.project_root, output_dir=args.output_dir)
+    # One line per report above; the last line says how it went and where to look.
+    print(f"{len(results) - failed} ok, {failed} failed: {config.output_dir / 'index.html'}", flush=True)
     return 1 if failed else 0
 
 

@@ -1,6 +1,7 @@
 """The tables on disk: Arrow tables -> Parquet, CSV and Arrow files, staged and moved into place together; and read back."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -278,3 +279,20 @@ def read_table(path: Path) -> pd.DataFrame:
     except (OSError, pa.ArrowException) as exc:
         raise TableError(f"cannot read table {source_path}: {exc}; rebuild the tables "
                          "(python etl.py --no-cache)") from None
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write *data* to *path* via a temp file in the same folder + os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are for sharing
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
