@@ -263,7 +263,9 @@ class Context:
             "full_year_budget": full, "executed": p["executed"].astype("Float64"),
             "rate": (p["executed"].astype("Float64") / full.where(full > 0)).astype("Float64"),
             "self_total": p["self_total"].astype("Float64"), "rule_total": p["rule_total"].astype("Float64"),
-            "inflation": p["inflation"].astype("Float64"),
+            "substantiated_total": p["substantiated_total"].astype("Float64"),
+            "inflation": p["inflation"].astype("Float64"), "inflation_upper": p["inflation_upper"].astype("Float64"),
+            "evidence_measured_share": p["evidence_measured_share"].astype("Float64"),
             "checks_fired": p["form_id"].map(checks.groupby("form_id").size()).fillna(0).astype(int),
         })
         out["check_names"] = p["form_id"].map(fired).map(
@@ -274,8 +276,9 @@ class Context:
                                ignore_index=True)
 
     RANKING_COLUMNS = ("project_name:form", "unit", "full_year_budget:money", "executed:money", "rate:pct",
-                       "self_total:points", "rule_total:points", "inflation:signed_points", "checks_fired:int",
-                       "check_names:list")
+                       "self_total:points", "rule_total:points", "substantiated_total:points",
+                       "inflation:signed_points", "inflation_upper:signed_points", "evidence_measured_share:pct",
+                       "checks_fired:int", "check_names:list")
 
     def ranking_columns(self, extra=()):
         from selfeval.analysis.present import col
@@ -355,7 +358,9 @@ class Context:
         results = self.headline_measures()
         written = [(r, r.text_zh if self.lang == "zh" else r.text) for r in results]
         room = max(0, min(self.MEASURE_SENTENCES, 7 - len(findings)))
-        opening = [present.MeasureFinding(sentence, list(zip(r.forms["form_id"], r.forms["project_name"])))
+        everyone = len(self.projects)  # a measure about every form names none of them
+        opening = [present.MeasureFinding(sentence, [] if len(r.forms) >= everyone else
+                                          list(zip(r.forms["form_id"], r.forms["project_name"])))
                    for r, sentence in written if sentence][:room]
         box = [*opening, *findings]
         self.show(present.findings_box(box, self.lang))

@@ -334,9 +334,10 @@ class MeasureFinding:
     anchor: str = "ranking"
 
     def render(self, lang: str) -> str:
-        named = f" ({forms_list(self.forms, lang)})" if self.forms else ""
+        opening, closing, stop = ("（", "）", "。") if lang == "zh" else (" (", ")", ".")
+        named = f"{opening}{forms_list(self.forms, lang)}{closing}" if self.forms else ""
         see = text("site.see_table", lang)
-        return f'{e(self.sentence)}{named}. <a class="see" href="#{e(self.anchor)}">{e(see)}</a>'
+        return f'{e(self.sentence)}{named}{stop} <a class="see" href="#{e(self.anchor)}">{e(see)}</a>'
 
     def plain(self, lang: str) -> str:
         return re.sub(r"<[^>]+>", "", self.render(lang)).replace("&amp;", "&")
