@@ -97,14 +97,16 @@ def _peak_rss(process: psutil.Process) -> int:
     return process.memory_info().rss
 
 
-def corpus(forms: int) -> tuple[Path, Path | None]:
-    """(raw folder, expected.csv or None) for a size; generated once and kept in bench/out."""
+def corpus(forms: int, one_file: bool = False) -> tuple[Path, Path | None]:
+    """(raw folder, expected.csv or None) for a size; generated once and kept in bench/out.
+    one_file: every form in one file (memory must stay flat within a file, not only across files)."""
     if forms == 70:
         return ROOT / "data" / "raw", None
-    folder = OUT / str(forms)
+    folder = OUT / (f"{forms}-one-file" if one_file else str(forms))
     if not (folder / "expected.csv").exists():
         shutil.rmtree(folder, ignore_errors=True)
-        generate.generate(forms, seed=forms, out=folder)
+        generate.generate(forms, seed=forms, out=folder,
+                          **({"forms_per_file": forms} if one_file else {}))
     return folder / "raw", folder / "expected.csv"
 
 
@@ -130,8 +132,8 @@ def notebook_seconds(processed: Path) -> dict[str, float]:
     return {f"{r.notebook}_seconds": round(r.seconds, 2) if r.ok else float("nan") for r in results}
 
 
-def bench(forms: int, jobs: int, notebooks: bool) -> dict:
-    raw, expected = corpus(forms)
+def bench(forms: int, jobs: int, notebooks: bool, one_file: bool = False) -> dict:
+    raw, expected = corpus(forms, one_file)
     processed = OUT / f"processed-{forms}"
     shutil.rmtree(processed, ignore_errors=True)
     command = [sys.executable, "etl.py", "--raw", str(raw), "--out", str(processed), "--no-cache", "--jobs", str(jobs)]
@@ -199,10 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[70, 1000, 10000, 100000])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--no-notebooks", action="store_true")
+    parser.add_argument("--one-file", action="store_true", help="each corpus as a single file (column files = 1)")
     args = parser.parse_args(argv)
     rows = []
     for forms in args.sizes:
-        row = bench(forms, args.jobs, not args.no_notebooks)
+        row = bench(forms, args.jobs, not args.no_notebooks, args.one_file)
         rows.append(row)
         print(", ".join(f"{k}={v}" for k, v in row.items() if k not in ("timestamp", "machine")), flush=True)
     earlier = []
