@@ -356,7 +356,9 @@ def test_half_downloaded_file_keeps_its_complete_forms():
         cut += 1
     result = per_file.parse_file("half.txt", data[:cut + 1], None)
     assert result.file_row["encoding"] == "utf-8"
-    assert result.file_row["forms_loaded"] == 24 and result.file_row["forms_rejected"] == 1
+    # the form cut in half keeps its name and fund lines: loaded as partial (issue 14 part 4)
+    assert result.file_row["forms_loaded"] == 25 and result.file_row["forms_rejected"] == 0
+    assert [p["completeness"] for p in result.projects].count("partial") == 1
     assert any("not valid utf-8 replaced" in m and "truncated or damaged" in m for m in _issues(result, "warning"))
     stray = per_file.parse_file("stray.txt", data[:cut] + b"\xff" + data[cut:], None)
     assert stray.file_row["forms_loaded"] == 48

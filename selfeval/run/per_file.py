@@ -8,8 +8,8 @@ import hashlib
 import traceback
 from dataclasses import dataclass, field
 
-from selfeval.extract.cells import to_rows
-from selfeval.extract.read import decode, split_forms
+from selfeval.extract.cells import read_forms, to_rows
+from selfeval.extract.read import decode
 from selfeval.parse.form import parse_form
 from selfeval.parse.project import project_row
 from selfeval.schema.issues import Issue
@@ -35,7 +35,7 @@ def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
     if text is None or encoding is None:
         return result
     result.file_row["encoding"] = encoding
-    chunks, issues = split_forms(text, name, encoding)
+    chunks, issues = read_forms(text, name, encoding)  # split_forms, titles inside a line cut first
     result.issues += issues
     result.file_row["titles_seen"] = len(chunks)
     for chunk in chunks:
