@@ -64,7 +64,7 @@ def parse_form(chunk: Chunk, layout: str, rows: list[Row]) -> Form:
     year = vocab.YEAR.search(vocab.norm_label(chunk.title)) or vocab.TITLE_YEAR.search(vocab.norm_label(chunk.title))
     if year:
         form.project["year"] = int(year.group(1))
-    if layout in STREAM_LAYOUTS:
+    if layout in STREAM_LAYOUTS or _other_template(rows):
         sections = _parse_stream(form, rows)
     else:
         sections = _sections(rows)
@@ -78,6 +78,25 @@ def parse_form(chunk: Chunk, layout: str, rows: list[Row]) -> Form:
     _repair_zero_total(form)
     _check_complete(form, sections)
     return form
+
+
+_STANDARD_INDICATOR_COLUMNS = ["target", "actual", "weight", "score", "note"]
+
+
+def _other_template(rows: list[Row]) -> bool:
+    """A table header whose columns are not the Beijing template's (分值 before 年度指标值, 指标性质 and
+    度量单位 columns, no 年初预算数 ...): the row-by-row reading below assumes the Beijing order, so
+    such a form is read by its header's labels, cell by cell (parse/stream.py)."""
+    for row in rows:
+        keys = list(map(vocab.norm_label, row.filled))
+        if sum(map(vocab.FUND_COLUMNS.__contains__, keys)) >= 3:
+            columns = [vocab.FUND_COLUMNS[k] for k in keys if k in vocab.FUND_COLUMNS]
+            if columns != list(FUND_COLUMN_ORDER[:len(columns)]) or any(k in vocab.FUND_COLUMNS_IGNORED for k in keys):
+                return True
+        if sum(map(vocab.INDICATOR_HEADER.__contains__, keys)) >= 3:
+            columns = stream.indicator_columns(row.filled)
+            return columns != _STANDARD_INDICATOR_COLUMNS[:len(columns)]
+    return False
 
 
 def _sections(rows: list[Row]) -> dict[str, list[Row]]:

@@ -256,7 +256,14 @@ def indicator_records(tokens: list[Cell], columns: list[str]) -> list[tuple[Cell
             if score > best[0] + 1e-9:
                 best = (score, placed, length)
         _, placed, length = best
-        out.append((cell, placed, tokens[i:i + 1 + length]))
+        previous = out[-1] if out else None
+        if length == 0 and previous is not None and previous[1] and "note" in columns and "note" not in previous[1] \
+                and not vocab.SUB_INDICATOR.match(vocab.norm_label(cell[1])):
+            # a text cell alone right after an indicator's score: that indicator's 偏差原因 (a note
+            # loses to "the next name" in the fit, as both are text)
+            out[-1] = (previous[0], {**previous[1], "note": cell[1]}, [*previous[2], cell])
+        else:
+            out.append((cell, placed, tokens[i:i + 1 + length]))
         i += 1 + length
     return out
 
