@@ -110,7 +110,7 @@ def _sections(rows: list[Row]) -> dict[str, list[Row]]:
     sections: dict[str, list[Row]] = {k: [] for k in order}
     current = "header"
     for row in rows:
-        opened = _OPENS.get(vocab.norm_label(row.filled[0])) if row.filled else None
+        opened = _OPENS.get(vocab.block_key(row.filled[0])) if row.filled else None  # 预算执行情况(10分)
         if opened and order.index(opened) > order.index(current):
             current = opened
         sections[current].append(row)
