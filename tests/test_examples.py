@@ -188,3 +188,25 @@ def test_the_examples_through_the_whole_run_are_scored_without_inventing_scores(
     comparators = dict(zip(indicators.indicator_name, indicators.target_comparator))
     assert comparators["学生受资助人数"] == ">=" and comparators["生均补助标准达标率"] == "="
     assert frames["projects"].completeness.value_counts().to_dict() == {"partial": 1, "complete": 2}
+
+
+def test_inspect_shows_how_a_file_was_read_and_what_the_vocabulary_lacks():
+    import json
+    import subprocess
+    import sys
+    selfeval = Path(sys.executable).parent / "selfeval"
+    done = subprocess.run([str(selfeval), "inspect", "--json", str(_file("06"))], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["format"], report["encoding"], len(report["forms"])) == ("text", "utf-8", 1)
+    form = report["forms"][0]
+    assert (form["layout"], form["read"], form["funds_unit"]) == ("pipe_table", "cell by cell", "万元")
+    assert form["layout_scores"]["pipe_table"] == 1.0
+    assert form["indicator_columns"] == ["nature", "target", "unit", "actual", "weight", "score", "note"]
+    assert form["labels_matched"]["总额"] == "fund line: total" and form["labels_matched"]["权重"].endswith("weight")
+    assert {"财政专户管理资金", "单位资金", "评价结论"} <= set(form["unknown_labels"])
+    assert any(issue.startswith("warning: line 98: blank self-evaluation") for issue in form["issues"])
+    text = subprocess.run([str(selfeval), "inspect", str(_file("03"))], capture_output=True, text=True).stdout
+    assert "layout: flattened, read cell by cell" in text and "printed as zeros" in text
+    missing = subprocess.run([str(selfeval), "inspect", "no_such_file.txt"], capture_output=True, text=True)
+    assert missing.returncode == 2 and "no such file" in missing.stderr

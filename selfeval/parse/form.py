@@ -38,6 +38,8 @@ class Form:
     funds: list[dict] = field(default_factory=list)
     indicators: list[dict] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    # the value columns read from the tables' headers (cell-by-cell reading; `selfeval inspect` shows them)
+    columns: dict[str, list[str]] = field(default_factory=dict)
 
     def issue(self, line, field_name, raw, message, severity="warning") -> None:
         self.issues.append(Issue(self.chunk.source_file, self.chunk.form_id, line, field_name,
@@ -64,7 +66,7 @@ def parse_form(chunk: Chunk, layout: str, rows: list[Row]) -> Form:
     year = vocab.YEAR.search(vocab.norm_label(chunk.title)) or vocab.TITLE_YEAR.search(vocab.norm_label(chunk.title))
     if year:
         form.project["year"] = int(year.group(1))
-    if layout in STREAM_LAYOUTS or _other_template(rows):
+    if reads_cell_by_cell(layout, rows):
         sections = _parse_stream(form, rows)
     else:
         sections = _sections(rows)
@@ -81,6 +83,11 @@ def parse_form(chunk: Chunk, layout: str, rows: list[Row]) -> Form:
 
 
 _STANDARD_INDICATOR_COLUMNS = ["target", "actual", "weight", "score", "note"]
+
+
+def reads_cell_by_cell(layout: str, rows: list[Row]) -> bool:
+    """A layout that loses rows, or another template's table header: read by parse/stream.py."""
+    return layout in STREAM_LAYOUTS or _other_template(rows)
 
 
 def _other_template(rows: list[Row]) -> bool:
@@ -447,6 +454,7 @@ def _stream_funds(form: Form, cells: list[tuple[int, str]]) -> None:
     unit = stream.funds_unit(cells)
     form.project["funds_unit_raw"] = unit
     columns = stream.fund_columns(cells, FUND_COLUMN_ORDER)
+    form.columns["funds"] = columns
     rows, stray = stream.fund_rows(cells)
     for line, cell in stray:
         form.issue(line, "funds", cell, vocab.MESSAGES["fund_row_unknown"])
@@ -491,6 +499,7 @@ def _stream_indicators(form: Form, cells: list[tuple[int, str]]) -> None:
                                       or vocab.norm_label(body[header_end][1]) in vocab.INDICATOR_COLUMNS):
         header_end += 1
     columns = stream.indicator_columns([cell for _, cell in body[:header_end]])
+    form.columns["indicators"] = columns
     tokens = body[header_end:]
     keys = [vocab.block_key(cell) for _, cell in tokens]
     newer_taxonomy = not _NEWER_COST_LABELS.isdisjoint(keys)
