@@ -14,6 +14,7 @@ empty cells), and the parser reads their cells in order (parse/stream.py).
 """
 from __future__ import annotations
 
+import re
 from operator import itemgetter, methodcaller
 
 from selfeval.extract.layouts import aligned, cell_per_line, flattened, paragraphs, pipe_table, tab_rows
@@ -61,7 +62,7 @@ def detect_layout(lines: list[tuple[int, str]], stripped: list[str] | None = Non
     multi = sum(map(_HAS_TAB, texts))
     if multi / len(texts) > 0.2:
         return TAB_ROWS
-    if sum(1 for _, line in lines if line[:1] == "\t") * 2 >= len(texts):
+    if sum(map(_STARTS_WITH_TAB, map(itemgetter(1), lines))) * 2 >= len(texts):
         return CELL_PER_LINE  # the Word export's cells start with a tab: no need to score the others
     scores = layout_scores(lines, stripped)
     best = max(_SCORED, key=scores.__getitem__)
@@ -69,6 +70,7 @@ def detect_layout(lines: list[tuple[int, str]], stripped: list[str] | None = Non
 
 
 _HAS_TAB = methodcaller("__contains__", "\t")
+_STARTS_WITH_TAB = methodcaller("startswith", "\t")
 
 
 def to_rows(lines: list[tuple[int, str]], layout: str | None = None) -> tuple[str, list[Row]]:
@@ -115,8 +117,14 @@ def _cut_line(line: str) -> list[str]:
     return [piece for piece in pieces if piece]
 
 
-def prepare_text(text: str) -> tuple[str, list[int]]:
-    """(text with every title alone on its line, the file's line number of each line)."""
+_LONG_LINE = re.compile(r"[^\n]{200}")
+
+
+def prepare_text(text: str) -> tuple[str, list[int] | None]:
+    """(text with every title alone on its line, the file's line number of each line; None when
+    nothing was cut: the usual text export, tested in C before any line is looked at)."""
+    if "|" not in text and not _LONG_LINE.search(text):
+        return text, None
     out: list[str] = []
     numbers: list[int] = []
     for number, line in enumerate(text.split("\n"), start=1):
@@ -130,7 +138,7 @@ def read_forms(text: str, source_file: str, encoding: str = "utf-8") -> tuple[li
     """split_forms() on prepare_text()'s text, every line number given back as the file's."""
     prepared, numbers = prepare_text(text)
     chunks, issues = split_forms(prepared, source_file, encoding)
-    if len(numbers) == text.count("\n") + 1 and prepared == text:
+    if numbers is None or prepared == text:
         return chunks, issues
 
     def at(line: int | None) -> int | None:

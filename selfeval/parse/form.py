@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import chain
 
 from selfeval.extract.cells import STREAM_LAYOUTS
@@ -66,13 +67,13 @@ def parse_form(chunk: Chunk, layout: str, rows: list[Row]) -> Form:
     year = vocab.YEAR.search(vocab.norm_label(chunk.title)) or vocab.TITLE_YEAR.search(vocab.norm_label(chunk.title))
     if year:
         form.project["year"] = int(year.group(1))
-    if reads_cell_by_cell(layout, rows):
+    sections = None if layout in STREAM_LAYOUTS else _sections(rows)
+    if sections is None or _other_template(sections):
         sections = _parse_stream(form, rows)
     else:
-        sections = _sections(rows)
         _parse_header(form, sections["header"])
         _parse_funds(form, sections["funds"])
-        form.project["funds_unit_raw"] = stream.funds_unit([(r.line, c) for r in sections["funds"] for c in r.filled])
+        form.project["funds_unit_raw"] = stream.funds_unit((r.line, c) for r in sections["funds"] for c in r.filled)
         _convert_unit(form)
         _parse_goal(form, sections["goal"])
         _parse_indicators(form, sections["indicators"])
@@ -85,25 +86,48 @@ def parse_form(chunk: Chunk, layout: str, rows: list[Row]) -> Form:
 _STANDARD_INDICATOR_COLUMNS = ["target", "actual", "weight", "score", "note"]
 
 
+_HEADER_ROWS = 3  # a table's header is among the first rows of its block
+
+
 def reads_cell_by_cell(layout: str, rows: list[Row]) -> bool:
     """A layout that loses rows, or another template's table header: read by parse/stream.py."""
-    return layout in STREAM_LAYOUTS or _other_template(rows)
+    return layout in STREAM_LAYOUTS or _other_template(_sections(rows))
 
 
-def _other_template(rows: list[Row]) -> bool:
+def _other_template(sections: dict[str, list[Row]]) -> bool:
     """A table header whose columns are not the Beijing template's (分值 before 年度指标值, 指标性质 and
-    度量单位 columns, no 年初预算数 ...): the row-by-row reading below assumes the Beijing order, so
-    such a form is read by its header's labels, cell by cell (parse/stream.py)."""
-    for row in rows:
-        keys = list(map(vocab.norm_label, row.filled))
-        if sum(map(vocab.FUND_COLUMNS.__contains__, keys)) >= 3:
-            columns = [vocab.FUND_COLUMNS[k] for k in keys if k in vocab.FUND_COLUMNS]
-            if columns != list(FUND_COLUMN_ORDER[:len(columns)]) or any(k in vocab.FUND_COLUMNS_IGNORED for k in keys):
+    度量单位 columns, no 年初预算数 ...): the row-by-row reading assumes the Beijing order, so such a
+    form is read by its header's labels, cell by cell (parse/stream.py)."""
+    for row in sections["funds"][:_HEADER_ROWS]:
+        verdict = _other_fund_header(tuple(row.filled))
+        if verdict is not None:
+            if verdict:
                 return True
-        if sum(map(vocab.INDICATOR_HEADER.__contains__, keys)) >= 3:
-            columns = stream.indicator_columns(row.filled)
-            return columns != _STANDARD_INDICATOR_COLUMNS[:len(columns)]
+            break
+    for row in sections["indicators"][:_HEADER_ROWS]:
+        verdict = _other_indicator_header(tuple(row.filled))
+        if verdict is not None:
+            return verdict
     return False
+
+
+@lru_cache(maxsize=1 << 12)  # the same header rows recur in every form of a template
+def _other_fund_header(cells: tuple[str, ...]) -> bool | None:
+    """None: not the funds table's header; else whether its columns differ from the Beijing order."""
+    keys = list(map(vocab.norm_label, cells))
+    if sum(map(vocab.FUND_COLUMNS.__contains__, keys)) < 3:
+        return None
+    columns = [vocab.FUND_COLUMNS[k] for k in keys if k in vocab.FUND_COLUMNS]
+    return columns != list(FUND_COLUMN_ORDER[:len(columns)]) or any(k in vocab.FUND_COLUMNS_IGNORED for k in keys)
+
+
+@lru_cache(maxsize=1 << 12)
+def _other_indicator_header(cells: tuple[str, ...]) -> bool | None:
+    """None: not the indicator table's header; else whether its columns differ from the Beijing order."""
+    if sum(map(vocab.INDICATOR_HEADER.__contains__, map(vocab.norm_label, cells))) < 3:
+        return None
+    columns = stream.indicator_columns(list(cells))
+    return columns != _STANDARD_INDICATOR_COLUMNS[:len(columns)]
 
 
 def _sections(rows: list[Row]) -> dict[str, list[Row]]:

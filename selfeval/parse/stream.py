@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import combinations
 
 from selfeval.extract.row import Row
@@ -89,7 +89,7 @@ def sections(cells: list[Cell], opens: dict[str, str]) -> dict[str, list[Cell]]:
 
 # --- funds -------------------------------------------------------------------------------------
 
-def funds_unit(cells: list[Cell]) -> str | None:
+def funds_unit(cells: Iterable[Cell]) -> str | None:
     """The unit printed in the funds block's label ("项目资金 (元)"), before the first fund line."""
     for _, cell in cells:
         if vocab.FUND_LINES.get(vocab.block_key(cell)):
