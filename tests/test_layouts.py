@@ -55,6 +55,12 @@ def _pipe_rows(table, drop_empty=False):
     return "\n".join(lines) + "\n"
 
 
+def _markdown(table):
+    """A Markdown table: `| a | b |` rows under a `|---|---|` line."""
+    lines = _pipe_rows(table).rstrip("\n").split("\n")
+    return "\n".join([lines[0], lines[1], "|" + "---|" * len(table[0]), *lines[2:]]) + "\n"
+
+
 def _pipe_cell_per_line(table):
     """Example 06's HTML page: one cell per line ending ` |`, `|` alone for an empty cell."""
     lines = [TITLE + " |"]
@@ -81,11 +87,13 @@ RENDERINGS = {
     "pipe_rows": _pipe_rows(TABLE),
     "pipe_rows_empty_cells_dropped": _pipe_rows(TABLE, drop_empty=True),
     "pipe_cell_per_line": _pipe_cell_per_line(TABLE),
+    "markdown": _markdown(TABLE),
     "flattened": _flattened(TABLE),
     "aligned": _aligned(TABLE),
 }
 EXPECTED_LAYOUT = {"paragraphs": "paragraphs", "pipe_rows": "pipe_table", "pipe_rows_empty_cells_dropped": "pipe_table",
-                   "pipe_cell_per_line": "pipe_table", "flattened": "flattened", "aligned": "aligned"}
+                   "pipe_cell_per_line": "pipe_table", "markdown": "pipe_table", "flattened": "flattened",
+                   "aligned": "aligned"}
 
 
 def _read(text: str, name: str = "hand.txt"):

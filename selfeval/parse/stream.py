@@ -181,8 +181,8 @@ def place_fund_values(values: list[str], columns: list[str], total_columns: tupl
 def indicator_columns(header: list[str]) -> list[str]:
     """The value columns after the indicator's name, from the header's labels in printed order.
     指标性质/指标值/度量单位 printed under 年度指标值 (a two-row header) take its place."""
-    codes = [vocab.INDICATOR_COLUMNS.get(vocab.norm_label(cell)) for cell in header]
-    codes = [code for code in codes if code is not None]
+    codes: list[str] = [vocab.INDICATOR_COLUMNS[key] for key in map(vocab.norm_label, header)
+                        if key in vocab.INDICATOR_COLUMNS]
     sub = [code for code in codes if code in ("nature", "unit")]
     if sub and codes.count("target") > 1:  # 年度指标值 over 指标性质 | 指标值 | 度量单位
         first = codes.index("target")
