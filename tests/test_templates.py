@@ -178,6 +178,18 @@ def test_a_blank_self_evaluation_reads_as_no_score(tmp_path):
     assert frames["parse_issues"].message.str.startswith("blank self-evaluation").sum() == 1
 
 
+def test_a_blank_self_evaluation_in_tab_rows_keeps_its_indicators():
+    indicators = [BEIJING_INDICATORS[0], ["", "产出指标", "数量指标", "助餐服务人次", "≥30000人次", "", "60", "", ""],
+                  ["", "满意度指标", "服务对象满意度指标", "老人满意度", "≥90%", "", "30", "", ""]]
+    funds = [BEIJING_FUNDS[0], ["年度资金总额", "50", "48", "46.5", "10", "96.88%", ""]]
+    result = _read(_form(*HEADER, *funds, *GOAL, *indicators, ["合计", "100", "", ""]))
+    assert result.projects[0]["layout"] == "tab_rows"
+    assert [(i["indicator_name"], i["weight"], i["score"]) for i in result.indicators] == \
+        [("助餐服务人次", 60, None), ("老人满意度", 30, None)]
+    assert (result.projects[0]["total_weight"], result.projects[0]["total_score"]) == (100, None)
+    assert any("read cell by cell" in i.message for i in result.issues)
+
+
 def test_a_headless_fragment_after_a_total_is_not_merged_into_the_next_form():
     """A page that starts with the tail of the previous form's table, then the next form's title."""
     form = [*HEADER, *BEIJING_FUNDS, *GOAL, *BEIJING_INDICATORS, *TOTAL]

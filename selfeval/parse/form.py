@@ -62,12 +62,24 @@ class Form:
 
 
 def parse_form(chunk: Chunk, layout: str, rows: list[Row]) -> Form:
+    form = _parse_form(chunk, layout, rows)
+    if not form.indicators and layout not in STREAM_LAYOUTS and len(_sections(rows)["indicators"]) > 1:
+        # rows that gave no indicator (every 得分 left blank, columns of an unknown order): the same
+        # form read cell by cell, kept when it finds the indicators
+        again = _parse_form(chunk, layout, rows, cell_by_cell=True)
+        if again.indicators:
+            again.issue(chunk.first_line, "indicators", None, vocab.MESSAGES["read_cell_by_cell"], "repaired")
+            return again
+    return form
+
+
+def _parse_form(chunk: Chunk, layout: str, rows: list[Row], cell_by_cell: bool = False) -> Form:
     form = Form(chunk, layout)
     form.project = {"title": chunk.title, "year": None}
     year = vocab.YEAR.search(vocab.norm_label(chunk.title)) or vocab.TITLE_YEAR.search(vocab.norm_label(chunk.title))
     if year:
         form.project["year"] = int(year.group(1))
-    sections = None if layout in STREAM_LAYOUTS else _sections(rows)
+    sections = None if layout in STREAM_LAYOUTS or cell_by_cell else _sections(rows)
     if sections is None or _other_template(sections):
         sections = _parse_stream(form, rows)
     else:
