@@ -171,10 +171,11 @@ def test_flattened_joins_a_long_text_with_a_space_and_a_unit_printed_apart():
         Row(1, ["项目资金 (万元)", "年初预算数", goal + " 工资28000元。", "绩效指标", "=8个", "8"])]
 
 
-def test_aligned_cuts_at_two_spaces_or_more():
-    lines = _lines("项目名称      社区养老服务补贴\n  年度资金总额   50   48")
+def test_aligned_cuts_at_two_spaces_or_more_and_between_narrow_number_columns():
+    lines = _lines("项目名称      社区养老服务补贴\n  年度资金总额   50   48\n  助餐服务人次  ≥30000人次  31000人次  30 30")
     assert aligned.to_rows(lines, [t.strip() for _, t in lines]) == [
-        Row(1, ["项目名称", "社区养老服务补贴"]), Row(2, ["年度资金总额", "50", "48"])]
+        Row(1, ["项目名称", "社区养老服务补贴"]), Row(2, ["年度资金总额", "50", "48"]),
+        Row(3, ["助餐服务人次", "≥30000人次", "31000人次", "30", "30"])]
 
 
 def test_detection_is_by_scoring_the_lines_not_the_file_name():

@@ -19,5 +19,15 @@ def score(lines: list[tuple[int, str]], stripped: list[str]) -> float:
     return sum(1 for text in texts if _GAP.search(text)) / len([t for t in stripped if t])
 
 
+_NUMBERS = re.compile(r"^[\d.,%]+(?: [\d.,%]+)+$")  # "10 10": narrow number columns one space apart
+
+
+def _cells(text: str) -> list[str]:
+    cells: list[str] = []
+    for cell in _GAP.split(text):
+        cells += cell.split(" ") if _NUMBERS.match(cell) else [cell]
+    return cells
+
+
 def to_rows(lines: list[tuple[int, str]], stripped: list[str]) -> list[Row]:
-    return [Row(number, _GAP.split(text)) for (number, _), text in zip(lines, stripped) if text]
+    return [Row(number, _cells(text)) for (number, _), text in zip(lines, stripped) if text]
