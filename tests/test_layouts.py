@@ -217,3 +217,10 @@ def test_every_layout_cut_anywhere_never_crashes_and_accounts_for_its_form(rende
 
 def _read_any(text: str):
     return parse_file("cut.txt", text.encode("utf-8"), None)
+
+
+def test_two_forms_flattened_onto_one_line_are_two_forms():
+    line = _flattened(TABLE).rstrip("\n") + " " + _flattened(TABLE).replace("社区养老服务补贴", "老年助餐点建设")
+    result = _read_any(line)
+    assert [p["project_name"] for p in result.projects] == ["社区养老服务补贴", "老年助餐点建设"]
+    assert [p["total_score"] for p in result.projects] == [97.69, 97.69]

@@ -109,11 +109,13 @@ def _cut_line(line: str) -> list[str]:
     words = line.split()
     if len(words) < _FLAT_MIN_WORDS or "\t" in line:
         return [line]
-    at = next((i for i, word in enumerate(words) if any(w in norm_label(word) for w in TITLE_WORDS)), None)
-    if at is None or at == 0 and len(words) < 2:
+    starts = [i for i, word in enumerate(words) if any(w in norm_label(word) for w in TITLE_WORDS)]
+    if not starts:
         return [line]
-    end = at + 1 + (at + 1 < len(words) and bool(YEAR.match(norm_label(words[at + 1]))))
-    pieces = [" ".join(words[:at]), " ".join(words[at:end]), " ".join(words[end:])]
+    pieces = [" ".join(words[:starts[0]])]
+    for at, following in zip(starts, [*starts[1:], len(words)]):  # every form flattened on the line
+        end = min(following, at + 1 + (at + 1 < len(words) and bool(YEAR.match(norm_label(words[at + 1])))))
+        pieces += [" ".join(words[at:end]), " ".join(words[end:following])]
     return [piece for piece in pieces if piece]
 
 
