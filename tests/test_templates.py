@@ -3,6 +3,8 @@ extra columns, the funds unit, traditional characters, comparators, forms cut of
 real forms (a zero 年度资金总额, 年初预算数 0, a blank self-evaluation, a fragment after a total)."""
 from __future__ import annotations
 
+import dataclasses
+
 import opencc
 import pytest
 
@@ -157,7 +159,7 @@ def test_an_initial_budget_of_zero_gives_no_rate_against_it(tmp_path):
     project = pipeline.collect(raw)["projects"].iloc[0]
     assert project.initial_budget == 0
     assert project.computed_execution_rate == pytest.approx(46.5 / 48) and project.execution_rate_basis == "full_year"
-    initial = scoring.Rule(**{**scoring.BEIJING.__dict__, "budget_denominator": "initial"})
+    initial = dataclasses.replace(scoring.BEIJING, budget_denominator="initial")
     assert scoring.execution_rate(46.5, 48, 0, initial) is None  # null, not infinity
 
 

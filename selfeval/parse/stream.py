@@ -65,8 +65,9 @@ def best_fit(values: list[str], columns: list[str], fit: Callable[[str, str], fl
     best: tuple[float, dict[str, str]] = (float("-inf"), {})
     for chosen in combinations(range(len(columns)), len(values)):
         names = tuple(columns[i] for i in chosen)
-        total = sum(fit(name, value) for name, value in zip(names, values))
-        total += sum(missing(name) for name in columns if name not in names)
+        # sum(..., 0.0): a float from the start (mypyc types sum()'s int start as int)
+        total = sum((fit(name, value) for name, value in zip(names, values)), 0.0)
+        total += sum((missing(name) for name in columns if name not in names), 0.0)
         if bonus is not None:
             total += bonus(names)
         if total > best[0] + 1e-9:
