@@ -119,7 +119,7 @@ def _cut_line(line: str) -> list[str]:
     return [piece for piece in pieces if piece]
 
 
-_LONG_LINE = re.compile(r"[^\n]{200}")
+_LONG_LINE = re.compile(r"^[^\n]{200}", re.MULTILINE)
 
 
 def prepare_text(text: str) -> tuple[str, list[int] | None]:
@@ -138,6 +138,10 @@ def prepare_text(text: str) -> tuple[str, list[int] | None]:
 
 def read_forms(text: str, source_file: str, encoding: str = "utf-8") -> tuple[list[Chunk], list[Issue]]:
     """split_forms() on prepare_text()'s text, every line number given back as the file's."""
+    if "|" not in text:  # the usual text export: its titles stand alone on their lines
+        chunks, issues = split_forms(text, source_file, encoding)
+        if chunks:
+            return chunks, issues
     prepared, numbers = prepare_text(text)
     chunks, issues = split_forms(prepared, source_file, encoding)
     if numbers is None or prepared == text:

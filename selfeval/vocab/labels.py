@@ -11,21 +11,39 @@ from selfeval.vocab import load
 _WHITESPACE = re.compile(r"\s+")
 
 
+VOCAB: dict = load("labels")
+
+
+def _strings(node) -> list[str]:
+    """Every string of a parsed YAML document."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for key, value in node.items() for s in (*_strings(key), *_strings(value))]
+    if isinstance(node, list):
+        return [s for item in node for s in _strings(item)]
+    return []
+
+
 def _traditional_folding():
-    """(the characters OpenCC folds from traditional to simplified, its t2s converter): a form
-    printed in traditional characters (港澳台 or a 繁體 export) matches the simplified labels through a
-    simplified copy, while the printed text is kept. The character set makes the test cheap: most
-    cells hold no traditional character and are not converted."""
+    """(a pattern of the traditional characters whose simplified form is in the vocabulary, OpenCC's
+    t2s converter): a form printed in traditional characters (a 繁體 export) matches the simplified
+    labels through a simplified copy, while the printed text is kept. Only a cell holding one of
+    those characters is converted; the test is one small regular expression, so cells without
+    them (nearly all) cost almost nothing more."""
     try:
         import opencc
         converter = opencc.OpenCC("t2s")
     except (ImportError, ValueError, OSError):  # not installed: labels are matched as printed
-        return frozenset(), None
+        return None, None
     table = Path(opencc.__file__).resolve().parent / "dictionary" / "TSCharacters.txt"
-    if not table.exists():  # the C++ `opencc` package: no table at hand, every CJK cell is converted
-        return None, converter
+    if not table.exists():  # the C++ `opencc` package: no table at hand, every non-ASCII cell is converted
+        return re.compile(r"[^\x00-\x7f]"), converter
+    used = set("".join(_strings(VOCAB)))
     pairs = (line.split("\t", 1) for line in table.read_text(encoding="utf-8").splitlines() if "\t" in line)
-    return frozenset(key for key, simplified in pairs if len(key) == 1 and key not in simplified.split()), converter
+    signal = sorted(key for key, simplified in pairs if len(key) == 1 and key not in simplified.split()
+                    and used.intersection(simplified.split()))
+    return re.compile("[" + "".join(map(re.escape, signal)) + "]"), converter
 
 
 _TRADITIONAL, _T2S = _traditional_folding()
@@ -38,12 +56,9 @@ def norm_label(text: str | None) -> str:
     if not text:
         return ""
     folded = _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
-    if _T2S is not None and (_TRADITIONAL is None or not _TRADITIONAL.isdisjoint(folded)):
+    if _T2S is not None and _TRADITIONAL is not None and _TRADITIONAL.search(folded):
         folded = _T2S.convert(folded)
     return folded
-
-
-VOCAB: dict = load("labels")
 
 
 def _index(mapping: dict[str, list[str]]) -> dict[str, str]:
