@@ -62,13 +62,15 @@ def detect_layout(lines: list[tuple[int, str]], stripped: list[str] | None = Non
     multi = sum(map(_HAS_TAB, texts))
     if multi / len(texts) > 0.2:
         return TAB_ROWS
-    if sum(map(_STARTS_WITH_TAB, map(itemgetter(1), lines))) * 2 >= len(texts):
+    sample = lines[:_SAMPLE]
+    if sum(map(_STARTS_WITH_TAB, map(itemgetter(1), sample))) * 2 >= sum(1 for text in stripped[:_SAMPLE] if text):
         return CELL_PER_LINE  # the Word export's cells start with a tab: no need to score the others
     scores = layout_scores(lines, stripped)
     best = max(_SCORED, key=scores.__getitem__)
     return best if scores[best] >= MIN_SCORE and scores[best] > scores[CELL_PER_LINE] else CELL_PER_LINE
 
 
+_SAMPLE = 40  # lines: enough to see a Word export's leading tabs
 _HAS_TAB = methodcaller("__contains__", "\t")
 _STARTS_WITH_TAB = methodcaller("startswith", "\t")
 
