@@ -5,6 +5,7 @@
     selfeval findings   what the data shows, from the named measures
     selfeval compile    compile the ETL's hot sub-packages with mypyc
     selfeval docs       regenerate docs/data_dictionary.md from the schema
+    selfeval inspect    how a file was read: layout per form, labels matched and unknown, repairs
 
 `selfeval COMMAND --help` shows each command's options.
 """
@@ -48,12 +49,18 @@ def _docs(argv: list[str]) -> int:
     return 0
 
 
+def _inspect(argv: list[str]) -> int:
+    from selfeval.run import inspect
+    return inspect.main(argv, prog="selfeval inspect")
+
+
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "etl": (_etl, "data/raw -> data/processed: parse, re-score and validate every form"),
     "report": (_report, "run every notebook x parameter set through papermill -> reports/"),
     "findings": (_findings, "print what the data shows, from the named measures"),
     "compile": (_compile, "compile the ETL's hot sub-packages with mypyc (same tables, faster)"),
     "docs": (_docs, "regenerate docs/data_dictionary.md from the schema"),
+    "inspect": (_inspect, "how a file was read: layout per form, labels matched and unknown, repairs"),
 }
 
 

@@ -511,6 +511,8 @@ def test_a_web_page_named_txt_is_read_as_the_page_it_is():
     page = ("<html><body><h1>项目支出绩效自评表</h1><table><tr><td>项目名称</td><td>公共事务协管经费</td></tr>"
             "</table></body></html>")
     result = per_file.parse_file("form_as_html.txt", page.encode(), None)
-    assert (result.file_row["format"], result.file_row["titles_seen"], result.file_row["forms_loaded"]) == ("html", 1, 0)
-    # a form with a name but nothing else is rejected (for now), saying what is missing and where
+    assert (result.file_row["format"], result.file_row["titles_seen"], result.file_row["forms_loaded"]) == ("html", 1, 1)
+    # a form with a name but nothing else is loaded as partial, saying what is missing and where
+    assert (result.projects[0]["completeness"], result.projects[0]["missing_parts"]) == \
+        ("partial", "fund_total; goal; indicators; total")
     assert "no 年度资金总额 row found in 项目资金 [text 1]" in [i.message for i in result.issues]  # at the title

@@ -114,8 +114,21 @@ def test_a_small_form_parses_field_by_label():
     assert (form.project["total_weight"], form.project["total_score"]) == (100, 98.7)
 
 
-def test_a_form_without_a_project_name_is_an_error_naming_its_line():
+def test_a_form_without_a_project_name_is_loaded_as_partial_with_a_warning_naming_its_line():
+    """Issue 14 part 4: a form with a fund line but no 项目名称 is loaded, marked partial."""
     text = TAB_FORM.replace("项目名称\t软件运维服务经费", "说明\t软件运维服务经费")
     chunk, layout, rows = _only_form(text)
+    form = parse_form(chunk, layout, rows)
+    assert not [i for i in form.issues if i.severity == "error"]
+    assert [(i.field, i.line, i.message) for i in form.issues if i.field == "project_name"] == \
+        [("project_name", 1, "no 项目名称 found")]
+    assert (form.project["completeness"], form.project["missing_parts"]) == ("partial", "project_name")
+
+
+def test_a_form_with_neither_name_nor_fund_line_is_an_error_naming_its_line():
+    text = TAB_FORM.replace("项目名称\t软件运维服务经费", "说明\t软件运维服务经费")
+    text = "\n".join(line for line in text.split("\n") if "资金" not in line and "拨款" not in line)
+    chunk, layout, rows = _only_form(text)
     errors = [i for i in parse_form(chunk, layout, rows).issues if i.severity == "error"]
-    assert [(e.field, e.line, e.message) for e in errors] == [("project_name", 1, "no 项目名称 found")]
+    assert [(e.field, e.line) for e in errors] == [("form", 1)]
+    assert "no 项目名称 found and no fund line" in errors[0].message

@@ -113,11 +113,15 @@ def test_form_rows_after_a_total_without_a_title_or_project_name_are_not_dropped
     lines[40], lines[44] = "", ""  # the second form lost its title and its 项目名称 row
     frames = pipeline.collect(_write_002(tmp_path / "raw", lines))
     files = frames["files"].set_index("source_file")
+    # the form is found (not glued to the one before) and, having fund lines, loaded as partial (issue 14)
     assert (files.loc[F002, "titles_seen"], files.loc[F002, "forms_loaded"], files.loc[F002, "forms_rejected"]) \
-        == (15, 14, 1)
-    assert files.loc[F002, "status"] == "partial"
-    errors = frames["parse_issues"][frames["parse_issues"].severity == "error"]
-    assert "no 项目名称 found" in errors[errors.form_id == "002_fd002be877c499a2#002"].message.tolist()
+        == (15, 15, 0)
+    second = frames["projects"].set_index("form_id").loc["002_fd002be877c499a2#002"]
+    assert (second["completeness"], second["missing_parts"]) == ("partial", "project_name")
+    warnings = frames["parse_issues"][frames["parse_issues"].severity == "warning"]
+    said = warnings[warnings.form_id == "002_fd002be877c499a2#002"].message.tolist()
+    assert "no 项目名称 found" in said and "form cut off: no project_name; loaded as partial" in said
+    assert any(m.startswith("a form starts at line 43 without a recognised title line") for m in said)
     assert frames["projects"].set_index("form_id").loc["002_fd002be877c499a2#001", "total_score"] == 99.97
 
 

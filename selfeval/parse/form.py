@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import chain
 
+from selfeval.extract.cells import STREAM_LAYOUTS
 from selfeval.extract.read import Chunk
 from selfeval.extract.row import Row
+from selfeval.parse import stream
 from selfeval.parse.numbers import parse_number
 from selfeval.schema.issues import Issue
 from selfeval.vocab import labels as vocab
@@ -36,6 +39,8 @@ class Form:
     funds: list[dict] = field(default_factory=list)
     indicators: list[dict] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    # the value columns read from the tables' headers (cell-by-cell reading; `selfeval inspect` shows them)
+    columns: dict[str, list[str]] = field(default_factory=dict)
 
     def issue(self, line, field_name, raw, message, severity="warning") -> None:
         self.issues.append(Issue(self.chunk.source_file, self.chunk.form_id, line, field_name,
@@ -57,19 +62,84 @@ class Form:
 
 
 def parse_form(chunk: Chunk, layout: str, rows: list[Row]) -> Form:
+    form = _parse_form(chunk, layout, rows)
+    if not form.indicators and layout not in STREAM_LAYOUTS and len(_sections(rows)["indicators"]) > 1:
+        # rows that gave no indicator (every 得分 left blank, columns of an unknown order): the same
+        # form read cell by cell, kept when it finds the indicators
+        again = _parse_form(chunk, layout, rows, cell_by_cell=True)
+        if again.indicators:
+            again.issue(chunk.first_line, "indicators", None, vocab.MESSAGES["read_cell_by_cell"], "repaired")
+            return again
+    return form
+
+
+def _parse_form(chunk: Chunk, layout: str, rows: list[Row], cell_by_cell: bool = False) -> Form:
     form = Form(chunk, layout)
     form.project = {"title": chunk.title, "year": None}
-    year = vocab.YEAR.search(vocab.norm_label(chunk.title))
+    year = vocab.YEAR.search(vocab.norm_label(chunk.title)) or vocab.TITLE_YEAR.search(vocab.norm_label(chunk.title))
     if year:
         form.project["year"] = int(year.group(1))
-    sections = _sections(rows)
-    _parse_header(form, sections["header"])
-    _parse_funds(form, sections["funds"])
-    _parse_goal(form, sections["goal"])
-    _parse_indicators(form, sections["indicators"])
-    _parse_total(form, sections["total"])
+    sections = None if layout in STREAM_LAYOUTS or cell_by_cell else _sections(rows)
+    if sections is None or _other_template(sections):
+        sections = _parse_stream(form, rows)
+    else:
+        _parse_header(form, sections["header"])
+        _parse_funds(form, sections["funds"])
+        form.project["funds_unit_raw"] = stream.funds_unit((r.line, c) for r in sections["funds"] for c in r.filled)
+        _convert_unit(form)
+        _parse_goal(form, sections["goal"])
+        _parse_indicators(form, sections["indicators"])
+        _parse_total(form, sections["total"])
+    _repair_zero_total(form)
     _check_complete(form, sections)
     return form
+
+
+_STANDARD_INDICATOR_COLUMNS = ["target", "actual", "weight", "score", "note"]
+
+
+_HEADER_ROWS = 3  # a table's header is among the first rows of its block
+
+
+def reads_cell_by_cell(layout: str, rows: list[Row]) -> bool:
+    """A layout that loses rows, or another template's table header: read by parse/stream.py."""
+    return layout in STREAM_LAYOUTS or _other_template(_sections(rows))
+
+
+def _other_template(sections: dict[str, list[Row]]) -> bool:
+    """A table header whose columns are not the Beijing template's (分值 before 年度指标值, 指标性质 and
+    度量单位 columns, no 年初预算数 ...): the row-by-row reading assumes the Beijing order, so such a
+    form is read by its header's labels, cell by cell (parse/stream.py)."""
+    for row in sections["funds"][:_HEADER_ROWS]:
+        verdict = _other_fund_header(tuple(row.filled))
+        if verdict is not None:
+            if verdict:
+                return True
+            break
+    for row in sections["indicators"][:_HEADER_ROWS]:
+        verdict = _other_indicator_header(tuple(row.filled))
+        if verdict is not None:
+            return verdict
+    return False
+
+
+@lru_cache(maxsize=1 << 12)  # the same header rows recur in every form of a template
+def _other_fund_header(cells: tuple[str, ...]) -> bool | None:
+    """None: not the funds table's header; else whether its columns differ from the Beijing order."""
+    keys = list(map(vocab.norm_label, cells))
+    if sum(map(vocab.FUND_COLUMNS.__contains__, keys)) < 3:
+        return None
+    columns = [vocab.FUND_COLUMNS[k] for k in keys if k in vocab.FUND_COLUMNS]
+    return columns != list(FUND_COLUMN_ORDER[:len(columns)]) or any(k in vocab.FUND_COLUMNS_IGNORED for k in keys)
+
+
+@lru_cache(maxsize=1 << 12)
+def _other_indicator_header(cells: tuple[str, ...]) -> bool | None:
+    """None: not the indicator table's header; else whether its columns differ from the Beijing order."""
+    if sum(map(vocab.INDICATOR_HEADER.__contains__, map(vocab.norm_label, cells))) < 3:
+        return None
+    columns = stream.indicator_columns(list(cells))
+    return columns != _STANDARD_INDICATOR_COLUMNS[:len(columns)]
 
 
 def _sections(rows: list[Row]) -> dict[str, list[Row]]:
@@ -83,7 +153,7 @@ def _sections(rows: list[Row]) -> dict[str, list[Row]]:
     sections: dict[str, list[Row]] = {k: [] for k in order}
     current = "header"
     for row in rows:
-        opened = _OPENS.get(vocab.norm_label(row.filled[0])) if row.filled else None
+        opened = _OPENS.get(vocab.block_key(row.filled[0])) if row.filled else None  # 预算执行情况(10分)
         if opened and order.index(opened) > order.index(current):
             current = opened
         sections[current].append(row)
@@ -114,7 +184,7 @@ def _parse_header(form: Form, rows: list[Row]) -> None:
             else:
                 form.project.setdefault(key, None)
     if not form.project.get("project_name"):
-        form.issue(form.chunk.first_line, "project_name", None, vocab.MESSAGES["no_project_name"], "error")
+        form.issue(form.chunk.first_line, "project_name", None, vocab.MESSAGES["no_project_name"])
 
 
 # --- funds ---------------------------------------------------------------------------------
@@ -151,7 +221,7 @@ def _parse_funds(form: Form, rows: list[Row]) -> None:
         form.funds.append(fund)
     if not any(f["fund_line"] == "total" for f in form.funds):
         form.issue(rows[0].line if rows else form.chunk.first_line, "funds", None,
-                   vocab.MESSAGES["no_fund_total"], "error")
+                   vocab.MESSAGES["no_fund_total"])
 
 
 def _align_fund_values(cells: list[str]) -> list[str]:
@@ -239,7 +309,7 @@ def _parse_indicators(form: Form, rows: list[Row]) -> None:
         form.indicators.append(indicator)
     if not form.indicators:
         form.issue(rows[0].line if rows else form.chunk.first_line, "indicators", None,
-                   vocab.MESSAGES["no_indicator_rows"], "error")
+                   vocab.MESSAGES["no_indicator_rows"])
 
 
 def _split_levels(cells: list[str], newer_taxonomy: bool, keys: list[str] | None = None):
@@ -343,12 +413,220 @@ def _parse_total(form: Form, rows: list[Row]) -> None:
     form.project["total_score_raw"] = numbers[1] if len(numbers) > 1 else None
     form.project["total_weight"] = form.number(form.project["total_weight_raw"], line, "total_weight")
     form.project["total_score"] = form.number(form.project["total_score_raw"], line, "total_score")
+    form.project["grade_raw"] = next((c for row in rows for c in row.filled if vocab.norm_label(c) in vocab.TOTAL_GRADES),
+                                     None)
     if len(numbers) != 2:
         form.issue(line, "total", " | ".join(numbers), vocab.MESSAGES["total_row_unreadable"])
 
 
 def _check_complete(form: Form, sections: dict[str, list[Row]]) -> None:
-    missing = [name for name in ("funds", "goal", "indicators", "total") if not sections[name]]
-    if missing:
+    """A form cut off (a page missing, a copy stopped short) is loaded with what it has, marked
+    partial with the parts it lacks; only a form with neither 项目名称 nor a fund line is not a
+    form (a fragment of another one) and is rejected."""
+    missing = [part for part, there in (
+        ("project_name", bool(form.project.get("project_name"))),
+        ("fund_total", any(f["fund_line"] == "total" for f in form.funds)),
+        ("goal", bool(sections["goal"])),
+        ("indicators", bool(form.indicators)),
+        ("total", form.project.get("total_weight") is not None or form.project.get("total_score") is not None),
+    ) if not there]
+    form.project["completeness"] = "partial" if missing else "complete"
+    form.project["missing_parts"] = "; ".join(missing) or None
+    if not form.project.get("project_name") and not form.funds:
+        form.issue(form.chunk.first_line, "form", None, vocab.MESSAGES["no_name_no_funds"], "error")
+    elif missing:
         form.issue(form.chunk.first_line, "form", None,
-                   f"form is truncated or of an unknown layout: no {', '.join(missing)} block", "error")
+                   vocab.MESSAGES["partial_form"].format(missing=", ".join(missing)))
+
+
+# --- funds: unit and the zero total of formula cells -------------------------------------------
+
+def _convert_unit(form: Form) -> None:
+    """Amounts printed in 元 are stored in 万元 (the printed values stay in the *_raw columns)."""
+    unit = form.project.get("funds_unit_raw")
+    factor = vocab.FUNDS_UNIT_FACTORS.get(vocab.norm_label(unit), 1.0) if unit else 1.0
+    for fund in form.funds:
+        fund["unit_raw"] = unit
+        if factor != 1.0:
+            for column in stream.FUND_AMOUNTS:
+                if fund.get(column) is not None:
+                    fund[column] = round(fund[column] * factor, 8)
+
+
+def _repair_zero_total(form: Form) -> None:
+    """年度资金总额 printed as zeros while 财政拨款 holds the amounts: the total's formula cells were
+    exported as 0. The amounts (and the rate) are taken from the sub-line, the repair recorded."""
+    total = next((f for f in form.funds if f["fund_line"] == "total"), None)
+    sub = next((f for f in form.funds if f["fund_line"] == "current_appropriation"), None)
+    if total is None or sub is None:
+        return
+    amounts = [total.get(c) for c in stream.FUND_AMOUNTS]
+    if not any(a == 0 for a in amounts) or any(a for a in amounts) or not any(sub.get(c) for c in stream.FUND_AMOUNTS):
+        return
+    for column in (*stream.FUND_AMOUNTS, "execution_rate"):
+        total[column] = sub.get(column)
+    total["repaired_from"] = sub["fund_line"]
+    form.issue(total["line"], "funds", " | ".join(str(total.get(f"{c}_raw")) for c in stream.FUND_AMOUNTS),
+               vocab.MESSAGES["zero_total_repaired"].format(label=sub["fund_label"]), "repaired")
+
+
+# --- forms whose rows were lost (parse/stream.py) -----------------------------------------------
+
+def _parse_stream(form: Form, rows: list[Row]) -> dict[str, list[Row]]:
+    cells = [(row.line, cell) for row in rows for cell in row.cells if not vocab.is_filler(cell)]
+    parts = stream.sections(cells, _OPENS)
+    header = [cell for _, cell in parts["header"]]  # label and value may stand on different lines
+    _parse_header(form, [Row(parts["header"][0][0], header)] if header else [])
+    _stream_funds(form, parts["funds"])
+    goal = [(line, cell) for line, cell in parts["goal"]
+            if vocab.block_key(cell) not in vocab.GOAL_BLOCK and vocab.norm_label(cell) not in vocab.GOAL_LABELS]
+    _parse_goal(form, stream.as_rows(goal) or stream.as_rows(parts["goal"][:1]))
+    _stream_indicators(form, parts["indicators"])
+    _stream_total(form, parts["total"])
+    return {name: stream.as_rows(part) for name, part in parts.items()}
+
+
+def _stream_funds(form: Form, cells: list[tuple[int, str]]) -> None:
+    unit = stream.funds_unit(cells)
+    form.project["funds_unit_raw"] = unit
+    columns = stream.fund_columns(cells, FUND_COLUMN_ORDER)
+    form.columns["funds"] = columns
+    rows, stray = stream.fund_rows(cells)
+    for line, cell in stray:
+        form.issue(line, "funds", cell, vocab.MESSAGES["fund_row_unknown"])
+    total_columns: tuple[str, ...] | None = None
+    for line, label, code, values in rows:
+        if code is None:
+            form.issue(line, "funds", " | ".join([label, *values]), vocab.MESSAGES["fund_row_unknown"])
+            continue
+        placed, filled = stream.place_fund_values(values, columns, total_columns)
+        if code == "total":
+            total_columns = filled
+        if len(values) > len(columns):
+            form.issue(line, "funds", " | ".join(values), f"{len(values) - len(columns)} cell(s) beyond the "
+                       f"{len(columns)} columns of the funds table not read")
+        elif len(values) != len(columns) and values:
+            form.issue(line, "funds", " | ".join(values),
+                       f"{len(values)} value(s) for {len(columns)} columns (empty cells dropped by the export): "
+                       f"read as {', '.join(filled)}", "repaired")
+        earlier = next((f for f in form.funds if f["fund_line"] == code), None)
+        if earlier is not None:
+            same = all(earlier[f"{c}_raw"] == placed.get(c) for c in FUND_COLUMN_ORDER)
+            form.issue(line, "funds", " | ".join([label, *values]),
+                       f"{label} printed again (same values as line {earlier['line']}); read once" if same else
+                       f"{label} printed twice with different values (lines {earlier['line']} and {line}); "
+                       f"cannot tell which is right", "repaired" if same else "error")
+            continue
+        fund = {"form_id": form.chunk.form_id, "fund_line": code, "fund_label": label, "line": line}
+        for column in FUND_COLUMN_ORDER:
+            printed = placed.get(column)
+            fund[f"{column}_raw"] = printed or None
+            fund[column] = None if not printed or vocab.is_empty(printed) else form.number(printed, line, column)
+        form.funds.append(fund)
+    if not any(f["fund_line"] == "total" for f in form.funds):
+        form.issue(cells[0][0] if cells else form.chunk.first_line, "funds", None, vocab.MESSAGES["no_fund_total"])
+    _convert_unit(form)
+
+
+def _stream_indicators(form: Form, cells: list[tuple[int, str]]) -> None:
+    body = [(line, cell) for line, cell in cells if vocab.block_key(cell) not in vocab.INDICATOR_BLOCK]
+    header_end = 0
+    while header_end < len(body) and (vocab.norm_label(body[header_end][1]) in vocab.INDICATOR_HEADER
+                                      or vocab.norm_label(body[header_end][1]) in vocab.INDICATOR_COLUMNS):
+        header_end += 1
+    columns = stream.indicator_columns([cell for _, cell in body[:header_end]])
+    form.columns["indicators"] = columns
+    tokens = body[header_end:]
+    keys = [vocab.block_key(cell) for _, cell in tokens]
+    newer_taxonomy = not _NEWER_COST_LABELS.isdisjoint(keys)
+    level1 = level2 = level1_raw = level2_raw = None
+    printed1 = printed2 = False  # a level label printed since the last indicator
+    for (line, cell), placed, span in stream.indicator_records(tokens, columns):
+        key = vocab.block_key(cell)
+        code1, code2 = vocab.LEVEL1.get(key), vocab.LEVEL2.get(key)
+        if code1 == "cost" and code2 == "cost":  # 成本指标: level-1 in newer templates (with 经济成本指标)
+            code1, code2 = ("cost", None) if newer_taxonomy else (None, "cost")
+        if code1 is not None:
+            if code1 != level1:
+                level2 = level2_raw = None
+            level1, level1_raw, printed1 = code1, cell, True
+            continue
+        if code2 is not None:
+            level2, level2_raw, printed2 = code2, cell, True
+            parent = "cost" if code2 == "cost" and newer_taxonomy else vocab.LEVEL2_PARENT[code2]
+            if level1 != parent:
+                level1, level1_raw, printed1 = parent, None, False
+            continue
+        if not placed and not stream.is_name_like(cell):
+            form.issue(line, "indicator", cell, "cell outside any indicator; not read")
+            continue
+        if "weight" not in placed and "score" not in placed:
+            if vocab.SUB_INDICATOR.match(vocab.norm_label(cell)):
+                form.issue(line, "indicator", " | ".join(c for _, c in span), vocab.MESSAGES["sub_indicator_row"])
+            else:
+                form.issue(line, "indicator", " | ".join(c for _, c in span), vocab.MESSAGES["no_weight_score_pair"])
+            continue
+        if level1 and not level2 and len(_CHILDREN[level1]) == 1:
+            level2 = _CHILDREN[level1][0]
+            form.issue(line, "level2", cell, f"level-2 missing; {level2} is the only level-2 of {level1}", "repaired")
+        name, prefix = cell, None
+        match = vocab.INDICATOR_PREFIX.match(name)
+        if match:
+            prefix, name = re.sub(r"\s", "", match.group(1)), name[match.end():]
+        target = "".join(placed[c] for c in ("nature", "target", "unit") if placed.get(c)) or None
+        actual = placed.get("actual")
+        indicator = {
+            "form_id": form.chunk.form_id,
+            "indicator_prefix": prefix,
+            "indicator_name": name,
+            "target_raw": None if vocab.is_empty(target) else target,
+            "actual_raw": None if vocab.is_empty(actual) else actual,
+            "weight_raw": placed.get("weight"),
+            "weight": form.number(placed.get("weight"), line, "weight"),
+            "score_raw": placed.get("score"),
+            "score": form.number(placed.get("score"), line, "score"),
+            "deviation_note": placed.get("note"),
+            "indicator_order": len(form.indicators) + 1,
+            "line": line,
+            "level1_raw": level1_raw if printed1 else None,
+            "level1": level1,
+            "level2_raw": level2_raw if printed2 else None,
+            "level2": level2,
+        }
+        printed1 = printed2 = False
+        if level1 is None or level2 is None:
+            form.issue(line, "level", cell, "indicator without level-1 or level-2 label")
+        form.indicators.append(indicator)
+    if not form.indicators:
+        form.issue(cells[0][0] if cells else form.chunk.first_line, "indicators", None,
+                   vocab.MESSAGES["no_indicator_rows"])
+
+
+def _stream_total(form: Form, cells: list[tuple[int, str]]) -> None:
+    """The total's weight and score, and a grade printed after them; the cells that follow
+    (another form's fragment) are reported, not read."""
+    line = cells[0][0] if cells else form.chunk.first_line
+    numbers: list[str] = []
+    grade = None
+    after: list[str] = []
+    for _, cell in cells:
+        if grade is None and len(numbers) < 2 and _NUMERIC.match(cell):
+            numbers.append(cell)
+        elif grade is None and numbers and vocab.norm_label(cell) in vocab.TOTAL_GRADES:
+            grade = cell
+        elif numbers and _NUMERIC.match(cell):
+            after.append(cell)
+    blank = bool(form.indicators) and all(i["score"] is None for i in form.indicators) \
+        and all(f.get("score") is None for f in form.funds)
+    form.project["total_weight_raw"] = numbers[0] if numbers else None
+    form.project["total_score_raw"] = numbers[1] if len(numbers) > 1 and not blank else None
+    form.project["total_weight"] = form.number(form.project["total_weight_raw"], line, "total_weight")
+    form.project["total_score"] = form.number(form.project["total_score_raw"], line, "total_score")
+    form.project["grade_raw"] = grade
+    if blank:
+        form.issue(line, "total", " | ".join(numbers),
+                   vocab.MESSAGES["blank_self_evaluation"].format(total=" ".join(numbers) or "-"))
+    elif numbers and len(numbers) != 2:
+        form.issue(line, "total", " | ".join(numbers), vocab.MESSAGES["total_row_unreadable"])
+    if after:
+        form.issue(line, "total", " | ".join(after), vocab.MESSAGES["after_total_not_read"])

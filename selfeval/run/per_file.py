@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from selfeval.extract import formats
-from selfeval.extract.cells import TAB_ROWS, to_rows
+from selfeval.extract.cells import TAB_ROWS, read_forms, to_rows
 from selfeval.extract.read import decode, iter_forms
 from selfeval.parse import twins
 from selfeval.parse.form import parse_form
@@ -86,7 +86,7 @@ def parse_parts(name: str, data: bytes, source: dict | None,
     forced_layout = None if locators is None else TAB_ROWS
     forms = 0
     split_issues: list[Issue] = []
-    for chunk in iter_forms(text, name, encoding or kind, split_issues):
+    for chunk in _forms(text, name, encoding or kind, split_issues):
         file_row["titles_seen"] += 1
         part.issues += located(split_issues)
         split_issues.clear()
@@ -129,6 +129,22 @@ def parse_parts(name: str, data: bytes, source: dict | None,
     part.issues += source_issues(name, sha, source)
     part.issues += count_issues(name, file_row["titles_seen"], source)
     yield part
+
+
+def _forms(text: str, name: str, encoding: str, issues: list[Issue]) -> Iterator:
+    """The file's forms, streamed at their title lines (extract.read.iter_forms); a text whose titles
+    sit inside lines (a flattened export, a pipe table) is prepared first (extract.cells.read_forms)."""
+    if "|" not in text:
+        found = False
+        for chunk in iter_forms(text, name, encoding, issues):
+            found = True
+            yield chunk
+        if found:
+            return
+        issues.clear()  # the stream's "no form found": tried again on the prepared text
+    chunks, more = read_forms(text, name, encoding)
+    issues.extend(more)
+    yield from chunks
 
 
 def count_issues(name: str, found: int, source: dict | None) -> list[Issue]:

@@ -76,7 +76,9 @@ TABLES: dict[str, dict] = {
             _c("source_file", "string", "来源文件", "raw file name under data/raw/", nullable=False),
             _c("form_ordinal", "int", "文件内序号", "1-based position of the form in its file", nullable=False),
             _c("first_line", "int", "起始行", "line number of the form's title in the raw file", nullable=False),
-            _c("layout", "string", "版式", "cell_per_line (Word export) or tab_rows (PDF export)", nullable=False),
+            _c("layout", "string", "版式", "how the form's text was laid out: cell_per_line (Word export), tab_rows "
+               "(PDF export), paragraphs (one cell per paragraph), pipe_table (`|` between cells), flattened (a "
+               "whole form on one line), aligned (columns aligned with spaces)", nullable=False),
             _c("title", "string", "表名", "the printed title line"),
             _c("year", "int", "年度", "budget year, from the form (else sources.csv)"),
             _c("district", "string", "区", "district (朝阳区, 丰台区, ...)"),
@@ -100,6 +102,14 @@ TABLES: dict[str, dict] = {
             _c("total_score_raw", "string", "总分(得分)", "total self-score as printed"),
             _c("total_score", "float", "总分(得分)", "total self-score", "points", checks=_NONNEG),
             _c("n_indicators", "int", "三级指标数", "number of third-level indicators read", nullable=False),
+            _c("funds_unit_raw", "string", "金额单位", "unit printed in the funds block's label (万元 or 元; null: "
+               "none printed, read as 万元); every amount column holds 万元"),
+            _c("grade_raw", "string", "自评等级(原文)", "grade printed beside the total (优, 良, ...), as printed"),
+            _c("completeness", "string", "完整性", "complete, or partial: the form was cut off (loaded with what "
+               "it has; analyses that need whole forms leave it out)", nullable=False,
+               checks=(pa.Check.isin(["complete", "partial"]),)),
+            _c("missing_parts", "string", "缺少部分", "what a partial form lacks, '; '-separated: project_name, "
+               "fund_total, goal, indicators, total"),
             # re-scored by the official rule (selfeval/scoring.py)
             _c("computed_execution_rate", "float", "执行率(计算)",
                "全年执行数 / 全年预算数 of 年度资金总额, computed", "fraction", checks=_FRACTION),
@@ -149,6 +159,10 @@ TABLES: dict[str, dict] = {
                 _c(f"{name}_raw", "string", zh, f"{desc}: as printed"),
                 _c(name, "float", zh, desc, unit, checks=_NONNEG),
             )],
+            _c("unit_raw", "string", "金额单位", "unit the amounts were printed in (万元 or 元; null: none printed); "
+               "the amount columns hold 万元, the *_raw columns the printed figures"),
+            _c("repaired_from", "string", "修复来源", "the fund line whose amounts (and rate) replaced this line's: "
+               "a 年度资金总额 printed as zeros (formula cells exported as 0) takes 财政拨款's; null: as printed"),
         ],
     },
     "indicators": {
