@@ -7,6 +7,7 @@ In a notebook: import etl; tables = etl.load()   # rebuilds first when a raw fil
 A thin entry over the installed package (selfeval.run.command), kept at the top because
 that is where users look for it.
 """
+
 from __future__ import annotations
 
 import sys

@@ -10,6 +10,7 @@ a second run with the cache on, which must read no document again: the manifest 
 previous tables were reused, or every file's parse came from the cache (content hash).
 Results are appended to bench/documents.csv with the machine; the README quotes them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,9 +26,23 @@ from bench.run import OUT, ROOT, machine, machine_cpu, measure
 from tests.fixtures import render
 
 RESULTS = ROOT / "bench" / "documents.csv"
-COLUMNS = ["timestamp", "machine", "format", "forms", "files", "render_seconds", "etl_seconds", "etl_cpu_seconds",
-           "etl_steal_seconds", "forms_per_second", "peak_rss_mb", "forms_loaded", "rerun_seconds",
-           "rerun_reused", "text_export_etl_seconds"]
+COLUMNS = [
+    "timestamp",
+    "machine",
+    "format",
+    "forms",
+    "files",
+    "render_seconds",
+    "etl_seconds",
+    "etl_cpu_seconds",
+    "etl_steal_seconds",
+    "forms_per_second",
+    "peak_rss_mb",
+    "forms_loaded",
+    "rerun_seconds",
+    "rerun_reused",
+    "text_export_etl_seconds",
+]
 
 
 def documents(forms: int, kind: str) -> tuple[Path, float]:
@@ -77,14 +92,25 @@ def main(argv: list[str] | None = None) -> int:
         seconds, peak, manifest, busy, stolen = run_etl(folder, processed, cache=False)
         rerun, _, again, _, _ = run_etl(folder, processed, cache=True)
         text_seconds = run_etl(text_raw, OUT / "documents-processed-text", cache=False)[0]
-        rows.append({
-            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": machine(), "format": kind,
-            "forms": args.forms, "files": len(list(folder.iterdir())), "render_seconds": round(render_seconds, 1),
-            "etl_seconds": round(seconds, 2), "etl_cpu_seconds": round(busy, 1), "etl_steal_seconds": round(stolen, 1),
-            "forms_per_second": round(manifest["forms"] / seconds, 1), "peak_rss_mb": round(peak),
-            "forms_loaded": manifest["forms"], "rerun_seconds": round(rerun, 2), "rerun_reused": bool(again.get("reused")),
-            "text_export_etl_seconds": round(text_seconds, 2),
-        })
+        rows.append(
+            {
+                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "machine": machine(),
+                "format": kind,
+                "forms": args.forms,
+                "files": len(list(folder.iterdir())),
+                "render_seconds": round(render_seconds, 1),
+                "etl_seconds": round(seconds, 2),
+                "etl_cpu_seconds": round(busy, 1),
+                "etl_steal_seconds": round(stolen, 1),
+                "forms_per_second": round(manifest["forms"] / seconds, 1),
+                "peak_rss_mb": round(peak),
+                "forms_loaded": manifest["forms"],
+                "rerun_seconds": round(rerun, 2),
+                "rerun_reused": bool(again.get("reused")),
+                "text_export_etl_seconds": round(text_seconds, 2),
+            }
+        )
         print(json.dumps(rows[-1], ensure_ascii=False))
     new = not RESULTS.exists()
     with open(RESULTS, "a", encoding="utf-8", newline="") as handle:

@@ -10,6 +10,7 @@ notebook through papermill on the resulting tables. Results are appended to
 bench/results.csv (with the machine they came from) and drawn in bench/scaling.png.
 These are measurements, not tests: nothing here fails on a slow machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,9 +36,23 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "results.csv"
 NOTEBOOKS = ["01_budget_execution", "02_score_inflation", "03_indicator_phrasing"]
-FIELDS = ["timestamp", "machine", "forms", "files", "jobs", "parser", "etl_seconds", "etl_cpu_seconds", "etl_steal_seconds",
-          "forms_per_second", "peak_rss_mb",
-          "incremental_seconds", "load_seconds", "correct", *[f"{n}_seconds" for n in NOTEBOOKS]]
+FIELDS = [
+    "timestamp",
+    "machine",
+    "forms",
+    "files",
+    "jobs",
+    "parser",
+    "etl_seconds",
+    "etl_cpu_seconds",
+    "etl_steal_seconds",
+    "forms_per_second",
+    "peak_rss_mb",
+    "incremental_seconds",
+    "load_seconds",
+    "correct",
+    *[f"{n}_seconds" for n in NOTEBOOKS],
+]
 
 
 def machine() -> str:
@@ -105,14 +120,15 @@ def corpus(forms: int, one_file: bool = False) -> tuple[Path, Path | None]:
     folder = OUT / (f"{forms}-one-file" if one_file else str(forms))
     if not (folder / "expected.csv").exists():
         shutil.rmtree(folder, ignore_errors=True)
-        generate.generate(forms, seed=forms, out=folder,
-                          **({"forms_per_file": forms} if one_file else {}))
+        generate.generate(forms, seed=forms, out=folder, **({"forms_per_file": forms} if one_file else {}))
     return folder / "raw", folder / "expected.csv"
 
 
 def load_seconds(processed: Path, raw: Path) -> float:
-    code = ("import time, etl; t = time.perf_counter(); "
-            f"etl.load(processed_dir=r'{processed}', raw_dir=r'{raw}'); print(time.perf_counter() - t)")
+    code = (
+        "import time, etl; t = time.perf_counter(); "
+        f"etl.load(processed_dir=r'{processed}', raw_dir=r'{raw}'); print(time.perf_counter() - t)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     return float(result.stdout.strip().splitlines()[-1])
 
@@ -121,11 +137,16 @@ def notebook_seconds(processed: Path) -> dict[str, float]:
     from selfeval.reports import runner as reports
 
     with tempfile.TemporaryDirectory() as tmp:
-        config = {"kernel": "selfeval", "timeout_seconds": 1800, "processed_dir": str(processed),
-                  "raw_dir": str(ROOT / "data" / "raw"), "output_dir": tmp,
-                  "defaults": {"district": "all", "department": "all", "year": "all", "lang": "zh"},
-                  "notebooks": [{"path": f"notebooks/{n}.ipynb"} for n in NOTEBOOKS],
-                  "parameter_sets": [{"name": "all", "params": {}}]}
+        config = {
+            "kernel": "selfeval",
+            "timeout_seconds": 1800,
+            "processed_dir": str(processed),
+            "raw_dir": str(ROOT / "data" / "raw"),
+            "output_dir": tmp,
+            "defaults": {"district": "all", "department": "all", "year": "all", "lang": "zh"},
+            "notebooks": [{"path": f"notebooks/{n}.ipynb"} for n in NOTEBOOKS],
+            "parameter_sets": [{"name": "all", "params": {}}],
+        }
         path = Path(tmp) / "bench.yaml"
         path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
         results = reports.run_reports(path, project_root=ROOT, output_dir=Path(tmp) / "reports")
@@ -144,13 +165,19 @@ def bench(forms: int, jobs: int, notebooks: bool, one_file: bool = False) -> dic
         raise RuntimeError(f"ETL failed on {forms} forms: {result.stderr[-2000:]}")
     incremental, _, _ = measure(command[:-3] + ["--jobs", str(jobs)])  # cache on, nothing changed
     row = {
-        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": machine(), "forms": forms,
-        "files": len(list(raw.glob("*.txt"))), "jobs": jobs,
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": machine(),
+        "forms": forms,
+        "files": len(list(raw.glob("*.txt"))),
+        "jobs": jobs,
         "parser": (pipeline.read_manifest(processed) or {}).get("parser", ""),  # compiled or python
         "etl_seconds": round(seconds, 2),
-        "etl_cpu_seconds": round(busy, 1), "etl_steal_seconds": round(stolen, 1),
-        "forms_per_second": round(forms / seconds), "peak_rss_mb": round(peak),
-        "incremental_seconds": round(incremental, 2), "load_seconds": round(load_seconds(processed, raw), 3),
+        "etl_cpu_seconds": round(busy, 1),
+        "etl_steal_seconds": round(stolen, 1),
+        "forms_per_second": round(forms / seconds),
+        "peak_rss_mb": round(peak),
+        "incremental_seconds": round(incremental, 2),
+        "load_seconds": round(load_seconds(processed, raw), 3),
         "correct": "n/a" if expected is None else str(verify.mismatches(expected, processed).empty),
     }
     if notebooks:
@@ -189,8 +216,13 @@ def chart(rows: list[dict]) -> Path:
     ax.set_xlabel("forms")
     ax.set_ylabel("seconds")
     ax.legend(loc="lower right")
-    charts.finish(fig, ax, "selfeval: run time against number of forms",
-                  f"Source: bench/results.csv, {rows[-1]['machine']}", lang="en")
+    charts.finish(
+        fig,
+        ax,
+        "selfeval: run time against number of forms",
+        f"Source: bench/results.csv, {rows[-1]['machine']}",
+        lang="en",
+    )
     path = charts.save_figure(fig, ROOT / "bench", "scaling").png
     plt.close(fig)
     return path

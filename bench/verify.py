@@ -1,4 +1,5 @@
 """Compare the ETL's tables for a synthetic corpus with the generator's expected.csv."""
+
 from __future__ import annotations
 
 import sys

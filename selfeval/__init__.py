@@ -9,6 +9,7 @@ The ETL's hot sub-packages (compiled.COMPILED_PACKAGES) may run compiled to C by
 extensions are built beside their sources (`make compile`), and one whose source has
 changed since is removed here, before anything imports it, so a stale binary never runs.
 """
+
 from __future__ import annotations
 
 __version__ = "0.4.0"

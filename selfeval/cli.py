@@ -9,6 +9,7 @@
 
 `selfeval COMMAND --help` shows each command's options.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,21 +19,25 @@ from collections.abc import Callable
 
 def _etl(argv: list[str]) -> int:
     from selfeval.run import command
+
     return command.main(argv, prog="selfeval etl")
 
 
 def _report(argv: list[str]) -> int:
     from selfeval.reports import runner
+
     return runner.main(argv, prog="selfeval report")
 
 
 def _findings(argv: list[str]) -> int:
     from selfeval.analysis import findings
+
     return findings.main(argv, prog="selfeval findings")
 
 
 def _compile(argv: list[str]) -> int:
     from selfeval import compiled
+
     parser = argparse.ArgumentParser(prog="selfeval compile", description=compiled.__doc__.split("\n")[0])
     parser.add_argument("--force", action="store_true", help="compile even when up to date")
     return compiled.main(force=parser.parse_args(argv).force)
@@ -41,8 +46,11 @@ def _compile(argv: list[str]) -> int:
 def _docs(argv: list[str]) -> int:
     from selfeval.paths import ROOT
     from selfeval.schema import fields
-    parser = argparse.ArgumentParser(prog="selfeval docs", description="regenerate docs/data_dictionary.md "
-                                     "from the field dictionary (selfeval/schema/fields.py)")
+
+    parser = argparse.ArgumentParser(
+        prog="selfeval docs",
+        description="regenerate docs/data_dictionary.md from the field dictionary (selfeval/schema/fields.py)",
+    )
     parser.parse_args(argv)
     (ROOT / "docs" / "data_dictionary.md").write_text(fields.data_dictionary_markdown(), encoding="utf-8")
     print("wrote docs/data_dictionary.md")
@@ -51,6 +59,7 @@ def _docs(argv: list[str]) -> int:
 
 def _inspect(argv: list[str]) -> int:
     from selfeval.run import inspect
+
     return inspect.main(argv, prog="selfeval inspect")
 
 
@@ -66,11 +75,14 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="selfeval", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="commands:\n" + "\n".join(f"  {name:<10} {text}"
-                                                                     for name, (_, text) in COMMANDS.items())
-                                     + "\n\n`selfeval COMMAND --help` for a command's options.")
+    parser = argparse.ArgumentParser(
+        prog="selfeval",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="commands:\n"
+        + "\n".join(f"  {name:<10} {text}" for name, (_, text) in COMMANDS.items())
+        + "\n\n`selfeval COMMAND --help` for a command's options.",
+    )
     parser.add_argument("command", choices=COMMANDS, metavar="COMMAND", help="one of: " + ", ".join(COMMANDS))
     if not argv or argv[0] in ("-h", "--help"):
         parser.print_help()

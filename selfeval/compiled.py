@@ -15,6 +15,7 @@ module never runs as a stale binary, and no import path is rewritten.
 Without a C compiler the build fails with a warning and the package runs as Python: the
 tables are the same (tests/test_compiled.py compares both).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,15 +34,19 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 COMPILED_PACKAGES = ("vocab", "extract", "parse", "score")
 # ... but not the document readers: their time is spent inside python-docx, lxml, pdfplumber.
 NOT_COMPILED = ("extract/formats",)
-STAMP_FILE = PACKAGE_DIR / ".compiled.json"   # what the build was made from (source_stamp); not committed
-GROUP = "selfeval._native"                    # mypyc's shared runtime library, inside the package
+STAMP_FILE = PACKAGE_DIR / ".compiled.json"  # what the build was made from (source_stamp); not committed
+GROUP = "selfeval._native"  # mypyc's shared runtime library, inside the package
 EXTENSION_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
 
 
 def compiled_sources(package_dir: Path = PACKAGE_DIR) -> list[Path]:
-    return sorted(path for package in COMPILED_PACKAGES for path in (package_dir / package).rglob("*.py")
-                  if path.name != "__init__.py"
-                  and not any(path.relative_to(package_dir).as_posix().startswith(f"{folder}/") for folder in NOT_COMPILED))
+    return sorted(
+        path
+        for package in COMPILED_PACKAGES
+        for path in (package_dir / package).rglob("*.py")
+        if path.name != "__init__.py"
+        and not any(path.relative_to(package_dir).as_posix().startswith(f"{folder}/") for folder in NOT_COMPILED)
+    )
 
 
 def extensions(package_dir: Path = PACKAGE_DIR) -> list[Path]:
@@ -51,9 +56,13 @@ def extensions(package_dir: Path = PACKAGE_DIR) -> list[Path]:
 
 def source_stamp(package_dir: Path = PACKAGE_DIR) -> dict:
     """What a build must have been made from: the sources' sha256 and this Python's ABI."""
-    return {"python": sys.implementation.cache_tag,
-            "modules": {path.relative_to(package_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-                        for path in compiled_sources(package_dir)}}
+    return {
+        "python": sys.implementation.cache_tag,
+        "modules": {
+            path.relative_to(package_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in compiled_sources(package_dir)
+        },
+    }
 
 
 def read_stamp(package_dir: Path = PACKAGE_DIR) -> dict | None:
@@ -64,7 +73,7 @@ def read_stamp(package_dir: Path = PACKAGE_DIR) -> dict | None:
 
 
 def status(package_dir: Path = PACKAGE_DIR) -> str:
-    """"current" (built from these sources for this Python), "stale" or "absent"."""
+    """ "current" (built from these sources for this Python), "stale" or "absent"."""
     if not extensions(package_dir):
         return "absent"
     stamp = read_stamp(package_dir) or {}
@@ -81,11 +90,16 @@ def discard_stale(package_dir: Path = PACKAGE_DIR) -> bool:
             path.unlink()
         (package_dir / STAMP_FILE.name).unlink(missing_ok=True)
     except OSError as exc:
-        raise ImportError(f"selfeval: the compiled modules in {package_dir} were built from other sources and "
-                          f"cannot be removed ({exc}); delete the *.so files there or run `make compile`") from None
-    warnings.warn(f"selfeval: removed the compiled modules built from other sources than selfeval/"
-                  f"{{{','.join(COMPILED_PACKAGES)}}}/; running them as Python (slower, same tables) until "
-                  "`make compile` builds them again", stacklevel=3)
+        raise ImportError(
+            f"selfeval: the compiled modules in {package_dir} were built from other sources and "
+            f"cannot be removed ({exc}); delete the *.so files there or run `make compile`"
+        ) from None
+    warnings.warn(
+        f"selfeval: removed the compiled modules built from other sources than selfeval/"
+        f"{{{','.join(COMPILED_PACKAGES)}}}/; running them as Python (slower, same tables) until "
+        "`make compile` builds them again",
+        stacklevel=3,
+    )
     return True
 
 

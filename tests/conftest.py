@@ -8,7 +8,6 @@ from selfeval.run import pipeline
 ROOT = Path(__file__).resolve().parent.parent
 
 
-
 @pytest.fixture(scope="session")
 def seed_tables():
     """The tables parsed from data/raw/ (no cache, nothing written)."""

@@ -1,5 +1,6 @@
 """The package's shape, enforced: import contracts, lint, no path patches, no printed words in the parser,
 and the `selfeval` command with --help on every sub-command."""
+
 from __future__ import annotations
 
 import ast
@@ -39,49 +40,76 @@ def test_import_contracts_can_fail(tmp_path):
     shutil.copytree(PACKAGE_DIR, project / "selfeval", ignore=shutil.ignore_patterns("*.so", "__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
     (project / "selfeval" / "analysis" / "leak.py").write_text("from selfeval.parse import form\n", encoding="utf-8")
-    done = subprocess.run([_tool("lint-imports")], cwd=project, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(project), "PATH": str(BIN)})
+    done = subprocess.run(
+        [_tool("lint-imports")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(project), "PATH": str(BIN)},
+    )
     assert done.returncode != 0 and "BROKEN" in done.stdout.upper()
 
 
-def test_ruff_passes():
+def test_ruff_lint_and_format_pass():
     done = subprocess.run([_tool("ruff"), "check", "."], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
+    formatted = subprocess.run([_tool("ruff"), "format", "--check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert formatted.returncode == 0, formatted.stdout[-3000:]
 
 
 def _project_files() -> list[Path]:
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     if not tracked:  # not a git checkout: the package, tests, notebooks and bench folders
-        return [p for folder in ("selfeval", "tests", "notebooks", "bench") for p in (ROOT / folder).rglob("*")
-                if p.suffix in (".py", ".ipynb")] + [ROOT / "etl.py", ROOT / "Makefile"]
+        return [
+            p
+            for folder in ("selfeval", "tests", "notebooks", "bench")
+            for p in (ROOT / folder).rglob("*")
+            if p.suffix in (".py", ".ipynb")
+        ] + [ROOT / "etl.py", ROOT / "Makefile"]
     return [ROOT / name for name in tracked if name.endswith((".py", ".ipynb")) or name == "Makefile"]
 
 
 def test_no_import_path_patches_anywhere():
     """The package is installed (pip install -e .): nothing rewrites sys.path, PYTHONPATH or __path__."""
     patch = re.compile(r"sys\.path\.(insert|append)|PYTHONPATH|__path__\s*[.=]|\.pth\b")
-    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in _project_files() if path.exists()
-                 and path.name != "test_architecture.py"
-                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if patch.search(line)]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in _project_files()
+        if path.exists() and path.name != "test_architecture.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if patch.search(line)
+    ]
     assert offenders == []
 
 
 def _string_literals(path: Path) -> list[tuple[int, str]]:
     """The string constants of a module, docstrings left out (they explain the form's words)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
-    return [(node.lineno, node.value) for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
 
 
 def test_no_printed_word_in_the_parsers_code():
     """Every label, word and message naming the form's printed labels is in selfeval/vocab/*.yaml."""
     parser = [p for folder in ("extract", "parse") for p in (PACKAGE_DIR / folder).rglob("*.py")]
     assert len(parser) >= 6
-    found = [f"{path.relative_to(ROOT)}:{line}: {text[:40]!r}" for path in parser
-             for line, text in _string_literals(path) if CJK.search(text)]
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {text[:40]!r}"
+        for path in parser
+        for line, text in _string_literals(path)
+        if CJK.search(text)
+    ]
     assert found == []
 
 

@@ -1,5 +1,6 @@
 """Bad input: other encodings and newlines give the same tables; broken files give
 clear parse issues while the other forms still load; a crash keeps old outputs."""
+
 from __future__ import annotations
 
 import re
@@ -37,12 +38,17 @@ def _comparable(frames):
     return {name: frames[name] for name in ("projects", "funds", "indicators")}
 
 
-@pytest.mark.parametrize("transform", [
-    pytest.param(lambda b: b.decode("utf-8").encode("gb18030"), id="gb18030"),
-    pytest.param(lambda b: b.replace(b"\n", b"\r\n"), id="crlf"),
-    pytest.param(lambda b: b"\xef\xbb\xbf" + b, id="bom"),
-    pytest.param(lambda b: b"\xef\xbb\xbf" + b.decode("utf-8").encode("utf-8").replace(b"\n", b"\r\n"), id="bom+crlf"),
-])
+@pytest.mark.parametrize(
+    "transform",
+    [
+        pytest.param(lambda b: b.decode("utf-8").encode("gb18030"), id="gb18030"),
+        pytest.param(lambda b: b.replace(b"\n", b"\r\n"), id="crlf"),
+        pytest.param(lambda b: b"\xef\xbb\xbf" + b, id="bom"),
+        pytest.param(
+            lambda b: b"\xef\xbb\xbf" + b.decode("utf-8").encode("utf-8").replace(b"\n", b"\r\n"), id="bom+crlf"
+        ),
+    ],
+)
 def test_reencoded_files_give_identical_tables(tmp_path, seed_tables, transform):
     frames = pipeline.collect(_copy_seeds(tmp_path / "raw", transform))
     for name, frame in _comparable(frames).items():
@@ -91,8 +97,9 @@ def test_cli_exit_status_and_message(tmp_path):
     raw = _copy_seeds(tmp_path / "raw")
     (raw / "empty.txt").write_bytes(b"")
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, str(ROOT / "etl.py"), "--raw", str(raw), "--out", str(out)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "etl.py"), "--raw", str(raw), "--out", str(out)], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert "error: empty.txt" in result.stderr and "empty file" in result.stderr
     assert "70 forms loaded" in result.stdout
@@ -127,7 +134,7 @@ def test_crash_mid_write_keeps_previous_outputs(tmp_path, monkeypatch):
 
 
 def test_csv_is_excel_friendly_and_formula_safe():
-    assert tables.neutralise_for_csv("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert tables.neutralise_for_csv('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert tables.neutralise_for_csv("@SUM(A1)") == "'@SUM(A1)"
     assert tables.neutralise_for_csv("-") == "-"
     assert tables.neutralise_for_csv("-12.5") == "-12.5"
@@ -153,7 +160,7 @@ def test_csv_text_is_what_the_regular_expressions_give(cells, start):
     # the byte scans that skip clean columns must never skip a cell the rule changes,
     # also on a slice of a larger array (offsets not starting at 0)
     column = pa.array(cells, pa.string()).slice(min(start, len(cells)))
-    assert tables._safe_text(column).to_pylist() == [_safe_cell(c) for c in cells[min(start, len(cells)):]]
+    assert tables._safe_text(column).to_pylist() == [_safe_cell(c) for c in cells[min(start, len(cells)) :]]
 
 
 def test_strict_fails_on_warnings(tmp_path, capsys):

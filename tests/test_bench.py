@@ -1,4 +1,5 @@
 """The synthetic corpus: deterministic, read back exactly, and incremental runs."""
+
 from __future__ import annotations
 
 import pandas as pd

@@ -3,6 +3,7 @@ as HTML (language of every heading and table header, number formats, links, noth
 fetched from outside the machine, sizes, file modes), then opened in Debian's headless
 Chromium with the network blocked (no failed request, no console error, the findings box
 and the charts visible)."""
+
 from __future__ import annotations
 
 import re
@@ -19,15 +20,29 @@ from selfeval.reports import runner as reports
 from selfeval.run import pipeline
 
 NOTEBOOKS = ["00_explore", "01_budget_execution", "02_score_inflation", "03_indicator_phrasing"]
-SETS = [("all", {}), ("all-en", {"lang": "en"}),
-        ("dept-fengtai-city-command", {"department": "丰台区城市管理指挥中心"})]
+SETS = [
+    ("all", {}),
+    ("all-en", {"lang": "en"}),
+    ("dept-fengtai-city-command", {"department": "丰台区城市管理指挥中心"}),
+]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Words allowed in a Chinese page: file formats and the data's own ASCII (ids, file names)
 ASCII_WORD = re.compile(r"[A-Za-z]{2,}")
 ALLOWED_ASCII = {"CSV", "XLSX", "PNG", "SVG", "PDF", "English", "ETL"}
 # Codes of the tables that must never reach a reader
-CODES = ["output", "quality", "quantity", "quantitative", "qualitative", "rating_scale", "timeliness",
-         "satisfaction", "full_score_missed_target", "execution_rate_mismatch", "target missing"]
+CODES = [
+    "output",
+    "quality",
+    "quantity",
+    "quantitative",
+    "qualitative",
+    "rating_scale",
+    "timeliness",
+    "satisfaction",
+    "full_score_missed_target",
+    "execution_rate_mismatch",
+    "target missing",
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +51,15 @@ def out(tmp_path_factory):
     processed = tmp / "processed"
     pipeline.run(etl.RAW_DIR, processed, use_cache=False)
     config = {
-        "kernel": "selfeval", "timeout_seconds": 300, "processed_dir": str(processed), "raw_dir": str(etl.RAW_DIR),
-        "output_dir": str(tmp / "reports"), "notebooks": [
+        "kernel": "selfeval",
+        "timeout_seconds": 300,
+        "processed_dir": str(processed),
+        "raw_dir": str(etl.RAW_DIR),
+        "output_dir": str(tmp / "reports"),
+        "notebooks": [
             {"path": f"notebooks/{n}.ipynb", **({"sets": ["all", "all-en"]} if n == "00_explore" else {})}
-            for n in NOTEBOOKS],
+            for n in NOTEBOOKS
+        ],
         "parameter_sets": [{"name": name, "params": params} for name, params in SETS],
     }
     path = tmp / "reports.yaml"
@@ -134,7 +154,7 @@ def test_findings_are_numbered_sentences_with_links(out):
         anchor = re.search(r'class="see" href="#([^"]+)"', item).group(1)
         assert f'id="{anchor}"' in html, anchor
     # the forms named link to their pages: 002#004 spent 61.85% (100.4 of 162.32)
-    assert '002_fd002be877c499a2-004.zh.html' in items[1]
+    assert "002_fd002be877c499a2-004.zh.html" in items[1]
 
 
 def test_number_formats_in_the_ranked_table(out):
@@ -208,17 +228,23 @@ chromium = pytest.mark.skipif(browser.chromium_path() is None, reason="no chromi
 
 @chromium
 def test_pages_in_headless_chromium_offline(out):
-    pages = [out / "index.html", *(report(out, n) for n in NOTEBOOKS), report(out, "02_score_inflation", "all-en"),
-             report(out, "01_budget_execution", "dept-fengtai-city-command"),
-             out / "forms" / "002_fd002be877c499a2-005.zh.html", *sorted((out / "briefings").glob("*.zh.html"))[:1]]
+    pages = [
+        out / "index.html",
+        *(report(out, n) for n in NOTEBOOKS),
+        report(out, "02_score_inflation", "all-en"),
+        report(out, "01_budget_execution", "dept-fengtai-city-command"),
+        out / "forms" / "002_fd002be877c499a2-005.zh.html",
+        *sorted((out / "briefings").glob("*.zh.html"))[:1],
+    ]
     with browser.chromium() as chrome:
         for path in pages:
             page, visit = browser.open_page(chrome, path)
             assert visit.clean, (path.name, visit)
             if "/html/" in path.as_posix():
                 assert page.locator("section.findings").is_visible(), path.name
-                sizes = page.evaluate("Array.from(document.querySelectorAll('figure.chart img'))"
-                                      ".map(i => i.naturalWidth)")
+                sizes = page.evaluate(
+                    "Array.from(document.querySelectorAll('figure.chart img')).map(i => i.naturalWidth)"
+                )
                 if path.stem.startswith(("01", "02", "03")):
                     assert sizes and all(w > 0 for w in sizes), (path.name, sizes)
             page.context.close()

@@ -137,7 +137,10 @@ def test_labels_and_source_line():
     with pytest.raises(ValueError):
         charts.label("execution_rate", "fr")
     assert charts.source_line("朝阳区", 2021) == "来源：朝阳区 2021年度 项目支出绩效自评表"
-    assert charts.source_line(["朝阳区", "丰台区"], [2023, 2021, 2022]) == "来源：朝阳区、丰台区 2021–2023年度 项目支出绩效自评表"
+    assert (
+        charts.source_line(["朝阳区", "丰台区"], [2023, 2021, 2022])
+        == "来源：朝阳区、丰台区 2021–2023年度 项目支出绩效自评表"
+    )
     assert charts.source_line("all", "all") == "来源：项目支出绩效自评表"
     assert charts.source_line(None, [2021, 2023], lang="en") == (
         "Source: 2021, 2023 project expenditure performance self-evaluation forms"

@@ -5,6 +5,7 @@ named). Three checks fire on no seed form as printed (weights add up, no score i
 its weight, no met target is marked down): they are shown firing on a seed form with one
 printed cell changed, read through the whole pipeline.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -85,6 +86,7 @@ def test_tolerances_are_stated():
 
 # --- form-level ----------------------------------------------------------------------------
 
+
 def test_execution_rate_mismatch(seed_tables):
     # 000 (服务器购置) lines 519-525: 全年 50, 执行 49.75, printed 执行率 100% -> 99.50% computed
     row = one(seed_tables, "execution_rate_mismatch", f"{F000}#004")
@@ -122,6 +124,7 @@ def test_score_total_mismatch(seed_tables):
 
 
 # --- indicator-level ------------------------------------------------------------------------
+
 
 def test_fund_lines_total_mismatch(seed_tables, edited):
     # no seed form fires: e.g. 000 line 33/43 prints 9234.4314 in 年度资金总额 and in 当年财政拨款
@@ -218,8 +221,17 @@ def test_counts_on_the_seed_forms(seed_tables):
     """How often each check fires on the 70 seed forms (see the report in findings)."""
     counts = seed_tables["checks"].check.value_counts().to_dict()
     assert {name: counts.get(name, 0) for name in CHECKS} == {
-        "execution_rate_mismatch": 1, "budget_score_mismatch": 8, "weights_total_mismatch": 0,
-        "score_total_mismatch": 1, "score_above_weight": 0, "full_score_missed_target": 4,
-        "below_weight_met_target": 0, "actual_at_threshold": 124, "target_far_exceeded": 8,
-        "percent_target_above_100": 1, "actual_repeats_target": 310, "cost_target_floor": 4,
-        "fund_lines_total_mismatch": 0}
+        "execution_rate_mismatch": 1,
+        "budget_score_mismatch": 8,
+        "weights_total_mismatch": 0,
+        "score_total_mismatch": 1,
+        "score_above_weight": 0,
+        "full_score_missed_target": 4,
+        "below_weight_met_target": 0,
+        "actual_at_threshold": 124,
+        "target_far_exceeded": 8,
+        "percent_target_above_100": 1,
+        "actual_repeats_target": 310,
+        "cost_target_floor": 4,
+        "fund_lines_total_mismatch": 0,
+    }

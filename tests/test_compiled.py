@@ -1,5 +1,6 @@
 """The compiled sub-packages (mypyc, selfeval/compiled.py): the same tables as the Python
 sources, found by folder, and a build made from other sources is removed before it can run."""
+
 from __future__ import annotations
 
 import json
@@ -45,12 +46,17 @@ def test_compiled_modules_give_the_same_tables_as_the_python_sources(tmp_path):
     raw = _corpus(tmp_path)
     assert compiled.in_use()
     pipeline.run(raw, tmp_path / "compiled", use_cache=False)
-    script = ("import sys; from pathlib import Path; from selfeval import compiled; from selfeval.run import pipeline; "
-              "assert not compiled.in_use(), 'compiled modules in the sources copy'; "
-              "pipeline.run(Path(sys.argv[1]), Path(sys.argv[2]), use_cache=False)")
+    script = (
+        "import sys; from pathlib import Path; from selfeval import compiled; from selfeval.run import pipeline; "
+        "assert not compiled.in_use(), 'compiled modules in the sources copy'; "
+        "pipeline.run(Path(sys.argv[1]), Path(sys.argv[2]), use_cache=False)"
+    )
     # run from a copy of the sources: Python finds that package (the working directory) first
-    subprocess.run([sys.executable, "-c", script, str(raw), str(tmp_path / "python")],
-                   cwd=_sources_copy(tmp_path).parent, check=True)
+    subprocess.run(
+        [sys.executable, "-c", script, str(raw), str(tmp_path / "python")],
+        cwd=_sources_copy(tmp_path).parent,
+        check=True,
+    )
     made, expected = _tables(tmp_path / "compiled"), _tables(tmp_path / "python")
     assert len(expected["projects"]) == 270 and len(expected["indicators"]) > 2000
     for name in TABLE_NAMES:
@@ -67,10 +73,16 @@ def _fake_build(package: Path, stamp: dict | None) -> Path:
 def test_the_compiled_set_is_every_module_of_the_compiled_folders(tmp_path):
     package = _sources_copy(tmp_path)
     names = {path.relative_to(package).as_posix() for path in compiled.compiled_sources(package)}
-    assert {"parse/form.py", "extract/read.py", "extract/layouts/tab_rows.py", "score/scoring.py",
-            "vocab/labels.py"} <= names
-    assert not any(name.endswith("__init__.py") or name.startswith(("run/", "analysis/", "extract/formats/"))
-                   for name in names)
+    assert {
+        "parse/form.py",
+        "extract/read.py",
+        "extract/layouts/tab_rows.py",
+        "score/scoring.py",
+        "vocab/labels.py",
+    } <= names
+    assert not any(
+        name.endswith("__init__.py") or name.startswith(("run/", "analysis/", "extract/formats/")) for name in names
+    )
     (package / "parse" / "new_rule.py").write_text("X = 1\n", encoding="utf-8")
     assert "parse/new_rule.py" in set(compiled.source_stamp(package)["modules"])
 
@@ -107,8 +119,18 @@ def test_an_edited_source_runs_as_python_in_a_fresh_process(tmp_path):
     """Through `import selfeval` itself: the stale extension is gone before selfeval.parse is imported."""
     package = _sources_copy(tmp_path)
     _fake_build(package, {**compiled.source_stamp(package), "python": "cpython-39"})
-    done = subprocess.run([sys.executable, "-W", "always", "-c",
-                           "import selfeval.parse.form as f, selfeval.compiled as c; print(f.__file__, c.in_use())"],
-                          cwd=package.parent, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "always",
+            "-c",
+            "import selfeval.parse.form as f, selfeval.compiled as c; print(f.__file__, c.in_use())",
+        ],
+        cwd=package.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout.split() == [str(package / "parse" / "form.py"), "False"]
     assert "built from other sources" in done.stderr

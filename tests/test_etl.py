@@ -3,6 +3,7 @@
 Line numbers and values below were read in data/raw/ with a text editor; each
 test names the file and line so a reader can check them.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,11 +41,11 @@ def is_null(value):
 
 # --- counts and reconciliation -------------------------------------------------------------
 
+
 def test_seventy_forms_no_errors(seed_tables):
     projects = seed_tables["projects"]
     assert len(projects) == 70
-    assert projects.groupby("source_file").size().to_dict() == {
-        f"{F000}.txt": 7, f"{F002}.txt": 15, f"{F003}.txt": 48}
+    assert projects.groupby("source_file").size().to_dict() == {f"{F000}.txt": 7, f"{F002}.txt": 15, f"{F003}.txt": 48}
     assert (seed_tables["parse_issues"]["severity"] != "error").all()
     files = seed_tables["files"].set_index("source_file")
     assert (files["titles_seen"] == files["forms_loaded"] + files["forms_rejected"]).all()
@@ -90,6 +91,7 @@ def test_indicator_and_fund_counts_reconcile_with_raw(seed_tables):
 
 # --- file 000: Word export, one cell per line ------------------------------------------------
 
+
 def test_000_form1_whole(seed_tables):
     """000 lines 3-120: 公共事务协管经费."""
     fid = f"{F000}#001"
@@ -104,7 +106,12 @@ def test_000_form1_whole(seed_tables):
     assert p.execution_rate == pytest.approx(0.8897)
     assert (p.total_weight, p.total_score) == (100, 99)
     sub = fund(seed_tables, fid, "current_appropriation")
-    assert (sub.full_year_budget, sub.weight_raw, sub.execution_rate, sub.score_raw) == (9234.4314, "—", pytest.approx(0.8897), "—")
+    assert (sub.full_year_budget, sub.weight_raw, sub.execution_rate, sub.score_raw) == (
+        9234.4314,
+        "—",
+        pytest.approx(0.8897),
+        "—",
+    )
     assert is_null(sub.weight) and is_null(sub.score)
     carry = fund(seed_tables, fid, "carryover")
     assert all(is_null(carry[c]) for c in ("initial_budget", "full_year_budget", "executed", "execution_rate"))
@@ -137,12 +144,18 @@ def test_000_form4_cost_indicator(seed_tables):
     """000 line ~600: 服务器购置, 成本指标 50万 vs 49.75万 with a deviation note."""
     fid = f"{F000}#004"
     p = form(seed_tables, fid)
-    assert (p.project_name, p.full_year_budget, p.executed, p.phone) == ("朝阳区市民热线“接诉即办”系统服务器购置", 50, 49.75, "50981531")
+    assert (p.project_name, p.full_year_budget, p.executed, p.phone) == (
+        "朝阳区市民热线“接诉即办”系统服务器购置",
+        50,
+        49.75,
+        "50981531",
+    )
     cost = indicators(seed_tables, fid).query("level2 == 'cost'").iloc[0]
     assert (cost.target_raw, cost.actual_raw, cost.deviation_note) == ("50万", "49.75万", "政府采购供应商调整价格")
 
 
 # --- file 002: PDF export, shifted cells, page break ----------------------------------------
+
 
 def test_002_form1_whole(seed_tables):
     """002 lines 3-39: 网格化城市服务管理系统平台运维经费."""
@@ -159,11 +172,22 @@ def test_002_form1_whole(seed_tables):
     ind = indicators(seed_tables, fid)
     assert len(ind) == 22
     assert tuple(ind.loc[4][["indicator_name", "target_raw", "actual_raw", "weight", "score"]]) == (
-        "数据维护数量", "≥1500000", "1500000", 6, 6)
+        "数据维护数量",
+        "≥1500000",
+        "1500000",
+        6,
+        6,
+    )
     # line 35: 成本指标 printed as level-1 with 经济成本指标, in the first column
     row = ind.loc[19]
     assert (row.line, row.level1, row.level2, row.indicator_name, row.target_raw, row.actual_raw) == (
-        35, "cost", "economic_cost", "硬件维护成本", "≤65.88万", "65.88")
+        35,
+        "cost",
+        "economic_cost",
+        "硬件维护成本",
+        "≤65.88万",
+        "65.88",
+    )
     assert (ind.loc[22].level1, ind.loc[22].indicator_name, ind.loc[22].weight) == ("satisfaction", "使用人员满意度", 3)
     assert ind.weight.sum() == 90
 
@@ -174,7 +198,12 @@ def test_002_shifted_rows(seed_tables):
     assert form(seed_tables, f"{F002}#003").project_name == "2024年-城指中心接诉即办运维项目"
     row = indicators(seed_tables, f"{F002}#003").query("line == 82").iloc[0]
     assert (row.indicator_name, row.target_raw, row.actual_raw, row.weight, row.score) == (
-        "数据维护数量", "≥400000", "40000", 6, 6)
+        "数据维护数量",
+        "≥400000",
+        "40000",
+        6,
+        6,
+    )
     row = indicators(seed_tables, f"{F002}#004").query("line == 127").iloc[0]
     assert (row.level1_raw, row.level1, row.level2) == ("满意度指标", "cost", "economic_cost")
     assert (row.indicator_name, row.target_raw, row.actual_raw) == ("软件开发成本", "≤153.48万元", "≤153.4")
@@ -208,9 +237,16 @@ def test_002_page_split_form_is_one_form(seed_tables):
     ind = indicators(seed_tables, fid)
     assert len(ind) == 24
     after = ind.query("line == 155").iloc[0]
-    assert (after.indicator_name, after.target_raw, after.actual_raw, after.weight) == ("软件维护故障次数", "≤ 10 次", "10 次", 5)
+    assert (after.indicator_name, after.target_raw, after.actual_raw, after.weight) == (
+        "软件维护故障次数",
+        "≤ 10 次",
+        "10 次",
+        5,
+    )
     assert ind.loc[24].indicator_name == "使用人员满意度"
-    assert all(f.startswith(F002) for f in seed_tables["projects"].form_id if "智能民情图" in form(seed_tables, f).project_name)
+    assert all(
+        f.startswith(F002) for f in seed_tables["projects"].form_id if "智能民情图" in form(seed_tables, f).project_name
+    )
 
 
 def test_002_stray_space_in_total(seed_tables):
@@ -235,6 +271,7 @@ def test_002_one_value_missing(seed_tables):
 
 # --- file 003: tab rows, 指标1： prefixes, 10% weights --------------------------------------
 
+
 def test_003_form1_whole(seed_tables):
     """003 lines 3-24: 财务管理软件运维服务经费."""
     fid = f"{F003}#001"
@@ -242,14 +279,26 @@ def test_003_form1_whole(seed_tables):
     assert (p.project_name, p.year, p.district) == ("财务管理软件运维服务经费", 2022, "朝阳区")
     assert p.department == "北京市朝阳区人民政府小关街道办事处"
     assert (p.contact_person, p.phone) == ("李慧娟", "84856645")
-    assert (p.initial_budget, p.full_year_budget, p.executed, p.execution_rate, p.budget_score) == (0.69, 0.69, 0.69, 1.0, 10)
+    assert (p.initial_budget, p.full_year_budget, p.executed, p.execution_rate, p.budget_score) == (
+        0.69,
+        0.69,
+        0.69,
+        1.0,
+        10,
+    )
     assert (p.goal_text, p.achievement_text) == ("保障财务管理软件正常使用。", "已完成")
     carry = fund(seed_tables, fid, "carryover")
     assert carry.initial_budget_raw == "—" and is_null(carry.initial_budget)
     ind = indicators(seed_tables, fid)
     assert list(ind.indicator_prefix) == ["指标1"] * 6
-    assert list(ind.indicator_name) == ["办事处一套财务管理软件运维", "软件及系统故障", "故障排除时间",
-                                        "每年运维服务成本", "对部门业务发展的正面影响", "使用人满意度"]
+    assert list(ind.indicator_name) == [
+        "办事处一套财务管理软件运维",
+        "软件及系统故障",
+        "故障排除时间",
+        "每年运维服务成本",
+        "对部门业务发展的正面影响",
+        "使用人满意度",
+    ]
     assert list(ind.target_raw) == ["1", "≤10次", "≤2工作日", "6900元/年", "100%", "100%"]
     assert list(ind.actual_raw) == ["1", "0", "0", "6900", "100%", "100%"]
     assert list(ind.weight) == [10, 10, 10, 20, 30, 10]
@@ -311,8 +360,15 @@ def test_cache_fingerprint_covers_every_module_the_etl_imports():
                 names = [node.module.removeprefix("selfeval").lstrip(".")]
                 names += [f"{names[0]}.{alias.name}".lstrip(".") for alias in node.names]
                 # "from selfeval.x import name": either x or x.name is a module; one must be covered
-                modules = [n for n in names if n and ((package / f"{n.replace('.', '/')}.py").exists()
-                                                      or (package / n.replace(".", "/") / "__init__.py").exists())]
+                modules = [
+                    n
+                    for n in names
+                    if n
+                    and (
+                        (package / f"{n.replace('.', '/')}.py").exists()
+                        or (package / n.replace(".", "/") / "__init__.py").exists()
+                    )
+                ]
                 assert modules, (path, node.module)
                 for module in modules:
                     top = module.split(".")[0]

@@ -1,5 +1,6 @@
 """Evidence on the form (indicators.evidence), the substantiated score and the inflation range
 (issue 12). Every expected value is read by hand from data/raw/."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -28,20 +29,29 @@ def cls(target, actual):
     return evidence(parse_value(target), parse_value(actual))
 
 
-@pytest.mark.parametrize("target, actual, expected", [
-    ("≥90%", None, "missing"), ("≥90%", "—", "missing"), ("≥90%", "无", "missing"),
-    ("≥90%", "90%", "restated"),            # the target's number and unit without its comparator
-    ("≥ 90 %", "≥90%", "restated"),         # the same text once normalised
-    ("≥1个", "1", "restated"),              # the unit dropped
-    ("≥130人", "不低于130人", "restated"),   # the same comparator, spelled otherwise
-    ("50万元", "500000元", "restated"),      # the same amount in another unit
-    ("正常运转", "正常运转。", "restated"),
-    ("≥30年", "可达到预期指标", "bare_claim"), ("按照合同约定", "已完成", "bare_claim"),
-    ("优良中低差", "优", "bare_claim"), ("18.40万元/人年", "未超过", "bare_claim"),
-    ("≥8个", "9", "measured"), ("≤3次", "2次", "measured"), ("90%", "80%", "measured"),
-    ("≥15个", "≥20个", "measured"),          # a bound of its own, not the target's
-    ("同比上升", "持平", "measured"),          # a result, in words
-])
+@pytest.mark.parametrize(
+    "target, actual, expected",
+    [
+        ("≥90%", None, "missing"),
+        ("≥90%", "—", "missing"),
+        ("≥90%", "无", "missing"),
+        ("≥90%", "90%", "restated"),  # the target's number and unit without its comparator
+        ("≥ 90 %", "≥90%", "restated"),  # the same text once normalised
+        ("≥1个", "1", "restated"),  # the unit dropped
+        ("≥130人", "不低于130人", "restated"),  # the same comparator, spelled otherwise
+        ("50万元", "500000元", "restated"),  # the same amount in another unit
+        ("正常运转", "正常运转。", "restated"),
+        ("≥30年", "可达到预期指标", "bare_claim"),
+        ("按照合同约定", "已完成", "bare_claim"),
+        ("优良中低差", "优", "bare_claim"),
+        ("18.40万元/人年", "未超过", "bare_claim"),
+        ("≥8个", "9", "measured"),
+        ("≤3次", "2次", "measured"),
+        ("90%", "80%", "measured"),
+        ("≥15个", "≥20个", "measured"),  # a bound of its own, not the target's
+        ("同比上升", "持平", "measured"),  # a result, in words
+    ],
+)
 def test_evidence_classes(target, actual, expected):
     assert cls(target, actual) == expected
 
@@ -80,8 +90,12 @@ def test_range_000_form_004(seed_tables):
     assert (p.self_total, p.rule_total, p.substantiated_total) == (100, 99.95, 29.95)
     assert (p.inflation, p.inflation_upper) == (approx(0.05), approx(70.05))
     assert (p.self_grade, p.rule_grade, p.substantiated_grade) == ("excellent", "excellent", "poor")
-    assert (p.evidence_measured_share, p.evidence_restated_share, p.evidence_bare_claim_share,
-            p.evidence_missing_share) == (approx(0.3), approx(0.1), approx(0.6), 0)
+    assert (
+        p.evidence_measured_share,
+        p.evidence_restated_share,
+        p.evidence_bare_claim_share,
+        p.evidence_missing_share,
+    ) == (approx(0.3), approx(0.1), approx(0.6), 0)
 
 
 def test_range_002_form_005(seed_tables):
@@ -95,7 +109,10 @@ def test_range_002_form_005(seed_tables):
     assert (p.inflation, p.inflation_upper) == (approx(5.99), approx(84.99))
     assert (p.self_grade, p.rule_grade, p.substantiated_grade) == ("excellent", "excellent", "poor")
     assert (p.evidence_measured_share, p.evidence_bare_claim_share, p.evidence_restated_share) == (
-        approx(11 / 90), approx(4 / 90), approx(75 / 90))
+        approx(11 / 90),
+        approx(4 / 90),
+        approx(75 / 90),
+    )
 
 
 def test_range_003_form_035(seed_tables):
@@ -126,10 +143,17 @@ def test_substantiated_rule_is_a_named_option():
     with pytest.raises(ValueError):
         scoring.Rule(unsubstantiated="half")
     # the substantiated rule's total is the substantiated total
-    p, ind = pd.DataFrame([{"form_id": "f", "executed": 9.0, "full_year_budget": 10.0, "budget_weight": 10.0,
-                            "total_score": 100.0}]), pd.DataFrame([
-        {"form_id": "f", "target_raw": "≥90%", "actual_raw": "90%", "weight": 45.0, "score": 45.0},
-        {"form_id": "f", "target_raw": "≥8个", "actual_raw": "6个", "weight": 45.0, "score": 45.0}])
+    p, ind = (
+        pd.DataFrame(
+            [{"form_id": "f", "executed": 9.0, "full_year_budget": 10.0, "budget_weight": 10.0, "total_score": 100.0}]
+        ),
+        pd.DataFrame(
+            [
+                {"form_id": "f", "target_raw": "≥90%", "actual_raw": "90%", "weight": 45.0, "score": 45.0},
+                {"form_id": "f", "target_raw": "≥8个", "actual_raw": "6个", "weight": 45.0, "score": 45.0},
+            ]
+        ),
+    )
     ind = scoring.score_indicators(ind)
     kept = scoring.score_projects(p, ind).iloc[0]
     zero = scoring.score_projects(p, ind, scoring.SUBSTANTIATED).iloc[0]

@@ -9,6 +9,7 @@ was read by hand from the raw text (`cat -A`, python repr), not from the parser'
 - 12 Xiaoxian: title 绩效目标自评表; 全年预算数(A)/全年执行数(B), no 年初预算数; 分值 before
   年度指标值; ★ markers; 其中 sub-indicator rows; cut before the total.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -53,8 +54,19 @@ def _funds(funds):
 
 
 def _indicators(indicators):
-    return [(i["level1"], i["level2"], i["indicator_prefix"], i["indicator_name"], i["target_raw"], i["actual_raw"],
-             i["weight_raw"], i["score_raw"]) for i in indicators]
+    return [
+        (
+            i["level1"],
+            i["level2"],
+            i["indicator_prefix"],
+            i["indicator_name"],
+            i["target_raw"],
+            i["actual_raw"],
+            i["weight_raw"],
+            i["score_raw"],
+        )
+        for i in indicators
+    ]
 
 
 def test_03_flattened_docx_with_the_zero_total_of_formula_cells():
@@ -63,7 +75,11 @@ def test_03_flattened_docx_with_the_zero_total_of_formula_cells():
     project = result.projects[0]
     assert project["layout"] == "flattened"
     assert (project["year"], project["project_name"], project["department"], project["implementing_unit"]) == (
-        2022, "村级补助及运转经费", "219-池州市贵池区棠溪镇人民政府", "219001-池州市贵池区棠溪镇人民政府")
+        2022,
+        "村级补助及运转经费",
+        "219-池州市贵池区棠溪镇人民政府",
+        "219001-池州市贵池区棠溪镇人民政府",
+    )
     assert project["goal_text"].startswith("本项目共申请预算资金2026400元,其中村级组织运转400000元")
     assert project["goal_text"].endswith("村民监督委员会 工资28000元,村级事务补助960000元,村级工作目标奖励100000元。")
     assert project["achievement_text"].startswith("本项目共完成预算资金1329120.67元")
@@ -73,8 +89,10 @@ def test_03_flattened_docx_with_the_zero_total_of_formula_cells():
     assert (sub["initial_budget"], sub["full_year_budget"], sub["executed"]) == (202.64, 132.912, 132.912)
     total = funds["total"]
     # the zeros are kept as printed; the amounts come from the sub-line, the repair recorded
-    assert [total[f"{c}_raw"] for c in ("initial_budget", "full_year_budget", "executed", "weight",
-                                        "execution_rate", "score")] == ["0", "0", "0", "10", "0", "0"]
+    assert [
+        total[f"{c}_raw"]
+        for c in ("initial_budget", "full_year_budget", "executed", "weight", "execution_rate", "score")
+    ] == ["0", "0", "0", "10", "0", "0"]
     assert (total["initial_budget"], total["full_year_budget"], total["executed"]) == (202.64, 132.912, 132.912)
     assert total["repaired_from"] == "current_appropriation" and total["execution_rate"] is None
     assert (project["initial_budget"], project["full_year_budget"], project["executed"]) == (202.64, 132.912, 132.912)
@@ -87,8 +105,26 @@ def test_03_flattened_docx_with_the_zero_total_of_formula_cells():
         ("output", "quality", None, "经费审批流程规范性", "严格执行相关制度规定", "达成预期指标", "8", "8"),
         ("output", "timeliness", None, "补助经费到位及时性", "及时", "达成预期指标", "8", "8"),
         ("output", "cost", None, "项目总成本", "≤202.6万元", "132.9", "10", "10"),
-        ("effect", "economic_benefit", None, "对保障村(社区)两委机构正常运行的影响程度", "效果明显", "达成预期指标", "10", "10"),
-        ("effect", "social_benefit", None, "提高村(社区)干部工作积极性的影响程度", "效果明显", "达成预期指标", "10", "10"),
+        (
+            "effect",
+            "economic_benefit",
+            None,
+            "对保障村(社区)两委机构正常运行的影响程度",
+            "效果明显",
+            "达成预期指标",
+            "10",
+            "10",
+        ),
+        (
+            "effect",
+            "social_benefit",
+            None,
+            "提高村(社区)干部工作积极性的影响程度",
+            "效果明显",
+            "达成预期指标",
+            "10",
+            "10",
+        ),
     ]
     # cut before the total: loaded, marked partial
     assert (project["completeness"], project["missing_parts"], project["total_score"]) == ("partial", "total", None)
@@ -100,15 +136,26 @@ def test_06_sichuan_template_one_cell_per_line_and_a_blank_self_evaluation():
     project = result.projects[0]
     assert project["layout"] == "pipe_table"
     assert (project["year"], project["project_name"], project["department"], project["implementing_unit"]) == (
-        2023, "51000021R000000019951-工资性支出", "青神县发展和改革局本级", "青神县发展和改革局")
-    assert project["goal_text"] == "严格执行相关政策,保障工资及时、足额发放或社保及时、足额缴纳,预算编制科学合理,减少结余资金。"
+        2023,
+        "51000021R000000019951-工资性支出",
+        "青神县发展和改革局本级",
+        "青神县发展和改革局",
+    )
+    assert (
+        project["goal_text"]
+        == "严格执行相关政策,保障工资及时、足额发放或社保及时、足额缴纳,预算编制科学合理,减少结余资金。"
+    )
     assert project["achievement_text"] is None  # the template's "(100字以内)" instruction is not an answer
     funds = _funds(result.funds)
     total = funds["total"]
     assert total["fund_label"] == "总额"
-    assert [total[c] for c in ("initial_budget", "full_year_budget", "executed", "execution_rate", "weight", "score")] \
-        == [238.93, 251.89, 251.89, 100.0, 10, None]
-    assert (funds["current_appropriation"]["fund_label"], funds["current_appropriation"]["executed"]) == ("其中:财政资金", 251.89)
+    assert [
+        total[c] for c in ("initial_budget", "full_year_budget", "executed", "execution_rate", "weight", "score")
+    ] == [238.93, 251.89, 251.89, 100.0, 10, None]
+    assert (funds["current_appropriation"]["fund_label"], funds["current_appropriation"]["executed"]) == (
+        "其中:财政资金",
+        251.89,
+    )
     assert _indicators(result.indicators) == [
         ("output", "quantity", None, "发放(缴纳)覆盖率", "=100%", None, "60", None),
         ("effect", "social_benefit", None, "足额保障率(参保率)", "=100%", None, "30", None),
@@ -117,7 +164,9 @@ def test_06_sichuan_template_one_cell_per_line_and_a_blank_self_evaluation():
     assert (project["total_weight"], project["total_score"]) == (100, None)
     assert any(i.message.startswith("blank self-evaluation") for i in result.issues)
     # the fund lines this vocabulary does not know are reported with their text, not dropped silently
-    unknown = [i.raw_text for i in result.issues if i.field == "funds" and "without a known fund-line label" in i.message]
+    unknown = [
+        i.raw_text for i in result.issues if i.field == "funds" and "without a known fund-line label" in i.message
+    ]
     assert unknown == ["财政专户管理资金 | 0.00 | 0.00 | 0.00 | 0.00%", "单位资金 | 0.00 | 0.00 | 0.00 | 0.00%"]
 
 
@@ -126,13 +175,24 @@ def test_10_yunnan_pipe_table_in_yuan_with_its_total_and_grade():
     project = result.projects[0]
     assert project["layout"] == "pipe_table"
     assert (project["year"], project["project_name"], project["department"], project["implementing_unit"]) == (
-        2022, "义务教育营养改善计划专项资金", "永德县教育体育局", "永德县明朗中学")
+        2022,
+        "义务教育营养改善计划专项资金",
+        "永德县教育体育局",
+        "永德县明朗中学",
+    )
     assert (project["total_weight"], project["total_score"], project["grade_raw"]) == (100, 96, "优")
     assert project["completeness"] == "complete"
     total = _funds(result.funds)["total"]
     # two amounts printed for three columns: the rate 100% says they are 全年预算数 and 全年执行数
-    assert (total["initial_budget_raw"], total["full_year_budget_raw"], total["executed_raw"]) == (None, "387664.62", "387664.62")
-    assert (total["full_year_budget"], total["executed"]) == (pytest.approx(38.766462), pytest.approx(38.766462))  # 万元
+    assert (total["initial_budget_raw"], total["full_year_budget_raw"], total["executed_raw"]) == (
+        None,
+        "387664.62",
+        "387664.62",
+    )
+    assert (total["full_year_budget"], total["executed"]) == (
+        pytest.approx(38.766462),
+        pytest.approx(38.766462),
+    )  # 万元
     assert (total["unit_raw"], total["weight"], total["execution_rate"], total["score"]) == ("元", 10, 100, 10)
     assert _indicators(result.indicators) == [
         ("output", "quantity", None, "学生受资助人数", "≧735人次", "735", "10", "10"),
@@ -151,21 +211,36 @@ def test_12_anhui_template_with_weights_before_targets_and_sub_indicators():
     form = _parse_12()
     assert form.layout == "pipe_table"
     project = form.project
-    assert (project["year"], project["project_name"], project["contact_person"], project["department"],
-            project["implementing_unit"]) == (2023, "河西村特色种养补贴到户项目", "李宁0557-5788003", "县农业农村局",
-                                              "张庄寨镇人民政府")
+    assert (
+        project["year"],
+        project["project_name"],
+        project["contact_person"],
+        project["department"],
+        project["implementing_unit"],
+    ) == (2023, "河西村特色种养补贴到户项目", "李宁0557-5788003", "县农业农村局", "张庄寨镇人民政府")
     assert project["goal_text"] == project["achievement_text"] == "落实39户特色种养业奖补政策,增加脱贫户家庭收入"
     funds = _funds(form.funds)
     for line in ("total", "current_appropriation"):  # the fund score repeated on the sub-line
-        assert [funds[line][c] for c in ("initial_budget", "full_year_budget", "executed", "weight",
-                                         "execution_rate", "score")] == [None, 9.48, 9.48, 10, 100, 10]
+        assert [
+            funds[line][c]
+            for c in ("initial_budget", "full_year_budget", "executed", "weight", "execution_rate", "score")
+        ] == [None, 9.48, 9.48, 10, 100, 10]
     assert _indicators(form.indicators) == [
         ("output", "quantity", "★", "补助各类瓜果蔬菜种植面积", "29.5亩", "29.5亩", "20", "20"),
         ("output", "quantity", "★", "补助鱼塘面积", "3亩", "3亩", "10", "10"),
         ("output", "quantity", "★", "补助家畜家禽养殖数量", "192只", "192只", "10", "10"),
         ("output", "quality", None, "种植作物成活率", "95%", "95%", "5", "5"),
         ("output", "quality", None, "养殖家畜家禽成活率", "95%", "100%", "5", "5"),
-        ("effect", "economic_benefit", None, "特色产业带动增加受益农户收入(总收入)", "≥11.376万元", "12万元", "20", "20"),
+        (
+            "effect",
+            "economic_benefit",
+            None,
+            "特色产业带动增加受益农户收入(总收入)",
+            "≥11.376万元",
+            "12万元",
+            "20",
+            "20",
+        ),
         ("effect", "social_benefit", None, "受益人口数量", "90人", "90人", "10", "10"),
     ]
     subs = [i.raw_text for i in form.issues if "其中 sub-indicator" in i.message]
@@ -194,6 +269,7 @@ def test_inspect_shows_how_a_file_was_read_and_what_the_vocabulary_lacks():
     import json
     import subprocess
     import sys
+
     selfeval = Path(sys.executable).parent / "selfeval"
     done = subprocess.run([str(selfeval), "inspect", "--json", str(_file("06"))], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

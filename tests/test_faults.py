@@ -4,6 +4,7 @@ written (read-only, not a folder, full), and the same raw file present twice.
 The kill and the concurrent runs are real `python etl.py` processes on a synthetic
 corpus large enough (bench/generate.py) that writing takes a visible moment.
 """
+
 from __future__ import annotations
 
 import errno
@@ -43,8 +44,13 @@ def _snapshot(out: Path) -> dict[str, bytes]:
 
 
 def _etl(raw: Path, out: Path, *extra: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([*ETL, "--raw", str(raw), "--out", str(out), "--jobs", "1", *extra],
-                          capture_output=True, text=True, timeout=600, **kwargs)
+    return subprocess.run(
+        [*ETL, "--raw", str(raw), "--out", str(out), "--jobs", "1", *extra],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        **kwargs,
+    )
 
 
 def _one_line_error(stderr: str) -> str:
@@ -70,10 +76,14 @@ def previous(tmp_path) -> tuple[Path, dict[str, bytes]]:
 
 # --- killed mid-write ----------------------------------------------------------------------------
 
+
 def test_run_killed_mid_write_keeps_previous_outputs_and_next_run_completes(big_raw, previous):
     out, before = previous
-    process = subprocess.Popen([*ETL, "--raw", str(big_raw), "--out", str(out), "--jobs", "1"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [*ETL, "--raw", str(big_raw), "--out", str(out), "--jobs", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 300
     staging: list[Path] = []
     while not staging and process.poll() is None and time.time() < deadline:
@@ -107,11 +117,16 @@ def test_stale_staging_is_removed_even_when_nothing_changed(previous):
 
 # --- two runs at once ----------------------------------------------------------------------------
 
+
 def test_second_run_at_once_exits_2_naming_the_lock(big_raw, tmp_path):
     out = tmp_path / "out"
     lock = out / ".etl.lock"
-    first = subprocess.Popen([*ETL, "--raw", str(big_raw), "--out", str(out), "--jobs", "1"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [*ETL, "--raw", str(big_raw), "--out", str(out), "--jobs", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while not lock.exists() and time.time() < deadline:  # the first run holds the lock from its start
         time.sleep(0.01)
@@ -135,6 +150,7 @@ def test_lock_held_by_another_process_is_reported(previous):
 
 
 # --- output folder cannot be written -------------------------------------------------------------
+
 
 def test_output_path_under_a_regular_file(tmp_path):
     blocker = tmp_path / "not_a_folder"
@@ -265,6 +281,7 @@ def test_real_write_failure_in_a_subprocess(previous, tmp_path):
 
 
 # --- the same file twice -------------------------------------------------------------------------
+
 
 def test_same_file_twice_is_loaded_once_and_reported(tmp_path):
     raw = _seed_copy(tmp_path / "raw")

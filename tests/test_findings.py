@@ -1,5 +1,6 @@
 """`python -m selfeval.analysis.findings` runs on freshly written tables, and every number it prints
 equals one computed here directly from the tables' printed columns (not from findings.py)."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,13 @@ XIAOGUAN = "北京市朝阳区人民政府小关街道办事处"
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("processed")
     pipeline.run(etl.RAW_DIR, out, use_cache=False)
-    result = subprocess.run([sys.executable, "-m", "selfeval.analysis.findings", "--processed", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "selfeval.analysis.findings", "--processed", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     tables = {name: pd.read_parquet(out / f"{name}.parquet") for name in ("projects", "indicators")}
     return result, tables
 
@@ -33,8 +39,13 @@ def test_runs(written):
 
 
 def test_missing_tables_exit_2(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "selfeval.analysis.findings", "--processed", str(tmp_path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "selfeval.analysis.findings", "--processed", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and "run etl.py first" in result.stderr
 
 
@@ -74,8 +85,10 @@ def test_numbers_equal_an_independent_computation(written):
     # per unit (003 line 625: the 小关 office prints its department as "618-小关")
     units = p.department.replace({"618-小关": XIAOGUAN})
     for unit, group in p.assign(low=low, high=high).groupby(units):
-        assert (f"    {unit}: {len(group)} forms; {group.self_total.mean():.2f}, {group.rule_total.mean():.2f}, "
-                f"{group.substantiated_total.mean():.2f}; {group.low.mean():+.2f} to {group.high.mean():+.2f}") in out
+        assert (
+            f"    {unit}: {len(group)} forms; {group.self_total.mean():.2f}, {group.rule_total.mean():.2f}, "
+            f"{group.substantiated_total.mean():.2f}; {group.low.mean():+.2f} to {group.high.mean():+.2f}"
+        ) in out
     # every form is named
     for form_id in p.form_id:
         stem, _, ordinal = form_id.partition("#")
@@ -114,8 +127,13 @@ def test_readme_quotes_the_command_output(tmp_path):
     from selfeval.run import pipeline as _pipeline
 
     _pipeline.run(etl.RAW_DIR, tmp_path, use_cache=False)
-    out = subprocess.run([sys.executable, "-m", "selfeval.analysis.findings", "--processed", str(tmp_path)],
-                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "selfeval.analysis.findings", "--processed", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- findings:start -->")[1].split("<!-- findings:end -->")[0]
     quoted = block.strip().removeprefix("```text").removesuffix("```").strip()

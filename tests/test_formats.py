@@ -8,6 +8,7 @@ each reader turns a document into the tab-separated rows the one text parser rea
   colspan, a form over two PDF pages, boilerplate left out.
 - Bad input: one clear error per file, the other files still load, every file in `files`.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,15 +28,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 RAW = ROOT / "data" / "raw"
 SOURCE_COLUMNS = {"source_file", "line", "first_line", "layout"}
-needs_font = pytest.mark.skipif(not render.fonts_available(),
-                                reason=f"PDF fixtures need {render.FONT_FILE} (make fonts: fonts-wqy-zenhei)")
+needs_font = pytest.mark.skipif(
+    not render.fonts_available(), reason=f"PDF fixtures need {render.FONT_FILE} (make fonts: fonts-wqy-zenhei)"
+)
 
 
 def _without_source(rows: list[dict]) -> list[dict]:
     """Rows without their source columns; form ids by file stem (a document's form id
     keeps its extension: 000_x.docx#001 for the text's 000_x#001)."""
-    return [{k: _stem_id(v) if k == "form_id" else v for k, v in row.items() if k not in SOURCE_COLUMNS}
-            for row in rows]
+    return [
+        {k: _stem_id(v) if k == "form_id" else v for k, v in row.items() if k not in SOURCE_COLUMNS} for row in rows
+    ]
 
 
 def _stem_id(form_id: str) -> str:
@@ -98,11 +101,15 @@ def test_format_invariance(kind, seed, rendered, text_results):
     for part in ("projects", "funds", "indicators"):
         expected = [row for row in getattr(text, part) if int(row["form_id"].split("#")[1]) <= count]
         assert _without_source(getattr(result, part)) == _without_source(expected), part
+
     # the same issues too (repairs and warnings of the text), apart from where they are: the locator
     # and the line numbers a message names (a document's lines are its reader's rows)
     def strip(issues):
-        return sorted((_stem_id(i.form_id), i.field or "", re.sub(r"line \d+", "line N", i.message.split(" [")[0]))
-                      for i in issues if i.form_id and int(i.form_id.split("#")[1]) <= count)
+        return sorted(
+            (_stem_id(i.form_id), i.field or "", re.sub(r"line \d+", "line N", i.message.split(" [")[0]))
+            for i in issues
+            if i.form_id and int(i.form_id.split("#")[1]) <= count
+        )
 
     assert strip(result.issues) == strip(text.issues)
 
@@ -122,14 +129,17 @@ def test_002s_long_indicator_table_breaks_over_a_pdf_page_and_stays_one_form(ren
     for number, lines in enumerate(forms, start=1):
         header = next(i for i, line in enumerate(lines) if line.cells[0] == "绩效指标")
         total = next(i for i, line in enumerate(lines) if line.cells[0] == "总分")
-        pages = {line.locator.split(",")[0] for line in lines[header + 1:total]}
+        pages = {line.locator.split(",")[0] for line in lines[header + 1 : total]}
         if len(pages) > 1:
             split.append(number)
     assert split, "no indicator table of file 002 breaks over a page: change the page layout"
     result = parsed(path)
     for number in split:
-        expected = [i for i in text_results["002_fd002be877c499a2.txt"].indicators
-                    if i["form_id"] == f"002_fd002be877c499a2#{number:03d}"]
+        expected = [
+            i
+            for i in text_results["002_fd002be877c499a2.txt"].indicators
+            if i["form_id"] == f"002_fd002be877c499a2#{number:03d}"
+        ]
         read = [i for i in result.indicators if i["form_id"] == f"002_fd002be877c499a2.pdf#{number:03d}"]
         assert read and _without_source(read) == _without_source(expected)
 
@@ -146,13 +156,20 @@ def test_the_word_template_keeps_its_vertical_merges_and_they_are_read_once(rend
     assert level1 == ["产出指标"] * 5 + ["满意度指标"]
     # ... the reader gives it once, as the text export prints it (000, lines 88-139)
     lines = [line.cells for line in read_document(path.name, path.read_bytes()).lines]
-    indicator_rows = lines[lines.index(next(c for c in lines if c[0] == "绩效指标")) + 1:][:6]
+    indicator_rows = lines[lines.index(next(c for c in lines if c[0] == "绩效指标")) + 1 :][:6]
     assert [row[1] for row in indicator_rows] == ["产出指标", "", "", "", "", "满意度指标"]
-    assert [row[2] for row in indicator_rows] == ["数量指标", "质量指标", "时效指标", "成本指标", "社会效益指标",
-                                                 "服务对象满意度指标"]
+    assert [row[2] for row in indicator_rows] == [
+        "数量指标",
+        "质量指标",
+        "时效指标",
+        "成本指标",
+        "社会效益指标",
+        "服务对象满意度指标",
+    ]
 
 
 # --- each reader on small hand-made documents -------------------------------------------------
+
 
 def _docx_bytes(document) -> bytes:
     out = io.BytesIO()
@@ -175,8 +192,13 @@ def test_docx_merged_cells_read_once_nested_tables_and_paragraph_order():
     document.add_paragraph("after")
     lines = read_document("t.docx", _docx_bytes(document)).lines
     assert [line.cells for line in lines] == [
-        ["项目支出绩效自评表"], ["项目名称 across", "", ""], ["down", "a", "b"], ["", "c", ""],
-        ["inner1", "inner2"], ["after"]]
+        ["项目支出绩效自评表"],
+        ["项目名称 across", "", ""],
+        ["down", "a", "b"],
+        ["", "c", ""],
+        ["inner1", "inner2"],
+        ["after"],
+    ]
     assert lines[4].locator == "table 1, row 3, nested table 2, row 1"
 
 
@@ -193,8 +215,7 @@ def test_xlsx_merged_ranges_numbers_as_shown_and_every_sheet():
     out = io.BytesIO()
     workbook.save(out)
     lines = read_document("t.xlsx", out.getvalue()).lines
-    assert [line.cells for line in lines] == [["项目名称", "", "", ""], ["", "12.5", "10", "0.3"],
-                                             ["", "其他资金"]]
+    assert [line.cells for line in lines] == [["项目名称", "", "", ""], ["", "12.5", "10", "0.3"], ["", "其他资金"]]
     assert lines[2].locator == "sheet second, row 3"
 
 
@@ -203,15 +224,27 @@ def test_xlsx_numbers_shown_with_their_percent_and_decimal_formats():
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    for cell, value, number_format in (("A1", 0.9974, "0.00%"), ("B1", 128.1, "0.00"), ("C1", 1234.5, "#,##0.00"),
-                                       ("D1", 1, "0%"), ("E1", "text", "0.00%"), ("F1", 9.97, "General")):
+    for cell, value, number_format in (
+        ("A1", 0.9974, "0.00%"),
+        ("B1", 128.1, "0.00"),
+        ("C1", 1234.5, "#,##0.00"),
+        ("D1", 1, "0%"),
+        ("E1", "text", "0.00%"),
+        ("F1", 9.97, "General"),
+    ):
         sheet[cell] = value
         sheet[cell].number_format = number_format
     out = io.BytesIO()
     workbook.save(out)
     # 执行率 as printed (99.74%), never 0.9974 (which the parser would read as 0.9974%)
-    assert read_document("t.xlsx", out.getvalue()).lines[0].cells == ["99.74%", "128.10", "1234.50", "100%", "text",
-                                                                       "9.97"]
+    assert read_document("t.xlsx", out.getvalue()).lines[0].cells == [
+        "99.74%",
+        "128.10",
+        "1234.50",
+        "100%",
+        "text",
+        "9.97",
+    ]
 
 
 def test_the_rendered_workbook_holds_numbers_and_percentages_as_numbers(rendered):
@@ -268,12 +301,17 @@ def test_pdf_merged_cell_none_is_read_as_empty_and_a_table_over_two_pages_is_one
         assert pdf.pages[0].extract_tables()[0][0] == ["项目名称", None, None]
     document = read_document("t.pdf", data)
     lines = document.lines
-    assert [line.cells for line in lines] == [["项目支出绩效自评表"], ["项目名称", "", ""],
-                                             ["绩效指标", "一级指标", "二级指标"], ["", "产出指标", "数量指标"],
-                                             ["总分", "100", "99"]]
+    assert [line.cells for line in lines] == [
+        ["项目支出绩效自评表"],
+        ["项目名称", "", ""],
+        ["绩效指标", "一级指标", "二级指标"],
+        ["", "产出指标", "数量指标"],
+        ["总分", "100", "99"],
+    ]
     assert [line.locator for line in lines][-2:] == ["page 2, table 1, row 1", "page 2, table 1, row 2"]
     # and the parser sees one form whose rows run on after the page break
     from selfeval.extract.read import split_forms
+
     chunks, _ = split_forms(document.text, "t.pdf")
     assert len(chunks) == 1 and chunks[0].lines[-1][1] == "总分\t100\t99"
 
@@ -290,7 +328,10 @@ def test_pdf_page_numbers_in_the_margins_are_not_rows():
         pdf.cell(30, 5, "12")  # a number in the body of the page stays
 
     assert [line.cells for line in read_document("t.pdf", _pdf(draw)).lines] == [
-        ["绩效指标", "产出指标", "1"], ["绩效指标", "产出指标", "2"], ["12"]]
+        ["绩效指标", "产出指标", "1"],
+        ["绩效指标", "产出指标", "2"],
+        ["12"],
+    ]
 
 
 @needs_font
@@ -303,7 +344,9 @@ def test_pdf_without_rules_is_read_from_word_positions():
                 pdf.cell(40, 5, text)
 
     assert [line.cells for line in read_document("t.pdf", _pdf(draw)).lines] == [
-        ["项目名称", "公共事务协管经费"], ["年度资金总额", "128.18", "99.74%"]]
+        ["项目名称", "公共事务协管经费"],
+        ["年度资金总额", "128.18", "99.74%"],
+    ]
 
 
 def test_html_rowspan_colspan_boilerplate_and_declared_encoding():
@@ -322,8 +365,12 @@ def test_html_rowspan_colspan_boilerplate_and_declared_encoding():
     document = read_document("t.html", page.encode("gb18030"))
     assert document.encoding == "gb18030"
     assert [line.cells for line in document.lines] == [
-        ["项目支出绩效自评表"], ["（2024年度）"], ["项目名称", "网格化   运维", ""], ["绩效指标", "产出指标", "数量指标"],
-        ["", "CPU内存", ""]]  # a <br> inside Chinese text joins without a space, as wrapped cells do
+        ["项目支出绩效自评表"],
+        ["（2024年度）"],
+        ["项目名称", "网格化   运维", ""],
+        ["绩效指标", "产出指标", "数量指标"],
+        ["", "CPU内存", ""],
+    ]  # a <br> inside Chinese text joins without a space, as wrapped cells do
 
 
 def test_html_table_nested_in_a_form_cell_is_kept_as_rows_of_its_own():
@@ -332,13 +379,19 @@ def test_html_table_nested_in_a_form_cell_is_kept_as_rows_of_its_own():
       <tr><td>主管部门</td><td>城管</td></tr></table></td></tr></table>
       <table><tr><td><a href="/">首页</a></td></tr></table></body></html>"""
     assert [line.cells for line in read_document("t.html", page.encode()).lines] == [
-        ["项目支出绩效自评表"], ["项目名称", "运维"], ["a", "b"], ["主管部门", "城管"]]
+        ["项目支出绩效自评表"],
+        ["项目名称", "运维"],
+        ["a", "b"],
+        ["主管部门", "城管"],
+    ]
 
 
 def test_html_title_in_a_table_caption_is_the_title_line():
     page = "<table><caption>朝阳区项目支出绩效自评表</caption><tr><td>项目名称</td><td>运维</td></tr></table>"
     assert [line.cells for line in read_document("t.html", page.encode()).lines] == [
-        ["朝阳区项目支出绩效自评表"], ["项目名称", "运维"]]
+        ["朝阳区项目支出绩效自评表"],
+        ["项目名称", "运维"],
+    ]
 
 
 def test_html_encoding_without_meta_utf8_then_gb18030():
@@ -354,8 +407,8 @@ def test_sniff_decides_by_content_not_extension(tmp_path):
     word = _docx_bytes(docx.Document())
     out = io.BytesIO()
     openpyxl.Workbook().save(out)
-    assert sniff("form.txt", word) == "docx"           # a Word document named .txt
-    assert sniff("FORM.DOC", word) == "docx"           # a .docx saved under an old name
+    assert sniff("form.txt", word) == "docx"  # a Word document named .txt
+    assert sniff("FORM.DOC", word) == "docx"  # a .docx saved under an old name
     assert sniff("form.xls", out.getvalue()) == "xlsx"
     assert sniff("form.xls", b"<html><table><tr><td>1</td></tr></table></html>") == "html"  # Excel "web page"
     assert sniff("x.bin", b"%PDF-1.4\n...") == "pdf"
@@ -364,7 +417,7 @@ def test_sniff_decides_by_content_not_extension(tmp_path):
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("readme.txt", "hello")
     assert sniff("form.docx", archive.getvalue()) == "zip"
-    assert sniff("form.docx", word[: len(word) // 2]) == "docx"   # damaged: the .docx reader says so
+    assert sniff("form.docx", word[: len(word) // 2]) == "docx"  # damaged: the .docx reader says so
     assert sniff("a.xls", _ole("Workbook")) == "xls" and sniff("a.bin", _ole("WordDocument")) == "doc"
 
 
@@ -376,10 +429,13 @@ def test_raw_folder_lists_every_document_extension_in_any_case(tmp_path):
 
 # --- bad input ----------------------------------------------------------------------------------
 
+
 def _ole(stream: str) -> bytes:
     """An OLE2 compound-file header with one directory name: enough for the sniffer, which
     reads no further (a real .doc needs Word or LibreOffice to make)."""
-    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + stream.encode("utf-16-le") + b"\x00\x00" + b"\x00" * 512
+    return (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + stream.encode("utf-16-le") + b"\x00\x00" + b"\x00" * 512
+    )
 
 
 def _bad_files() -> dict[str, tuple[bytes, str]]:
@@ -481,8 +537,12 @@ def test_doc_is_converted_by_libreoffice(tmp_path):
     table = document.add_table(rows=1, cols=2)
     table.cell(0, 0).text, table.cell(0, 1).text = "项目名称", "运维"
     (tmp_path / "form.docx").write_bytes(_docx_bytes(document))
-    subprocess.run(["soffice", "--headless", "--convert-to", "doc", "--outdir", str(tmp_path),
-                    str(tmp_path / "form.docx")], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "doc", "--outdir", str(tmp_path), str(tmp_path / "form.docx")],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     data = (tmp_path / "form.doc").read_bytes()
     assert sniff("form.doc", data) == "doc"
     assert read_document("form.doc", data).lines[0].cells == ["项目名称", "运维"]
@@ -508,11 +568,19 @@ def test_formats_package_lists_what_the_files_table_accepts():
 
 
 def test_a_web_page_named_txt_is_read_as_the_page_it_is():
-    page = ("<html><body><h1>项目支出绩效自评表</h1><table><tr><td>项目名称</td><td>公共事务协管经费</td></tr>"
-            "</table></body></html>")
+    page = (
+        "<html><body><h1>项目支出绩效自评表</h1><table><tr><td>项目名称</td><td>公共事务协管经费</td></tr>"
+        "</table></body></html>"
+    )
     result = per_file.parse_file("form_as_html.txt", page.encode(), None)
-    assert (result.file_row["format"], result.file_row["titles_seen"], result.file_row["forms_loaded"]) == ("html", 1, 1)
+    assert (result.file_row["format"], result.file_row["titles_seen"], result.file_row["forms_loaded"]) == (
+        "html",
+        1,
+        1,
+    )
     # a form with a name but nothing else is loaded as partial, saying what is missing and where
-    assert (result.projects[0]["completeness"], result.projects[0]["missing_parts"]) == \
-        ("partial", "fund_total; goal; indicators; total")
+    assert (result.projects[0]["completeness"], result.projects[0]["missing_parts"]) == (
+        "partial",
+        "fund_total; goal; indicators; total",
+    )
     assert "no 年度资金总额 row found in 项目资金 [text 1]" in [i.message for i in result.issues]  # at the title

@@ -16,6 +16,7 @@ fresh random examples:
 
 What the campaigns found is pinned at the end of this file.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,9 +39,13 @@ from selfeval.score.checks import derive
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 # In the suite: the same examples every run, nothing saved. FUZZ_RANDOM=1: new examples,
 # and failures saved in .hypothesis/ to replay.
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get("FUZZ_RANDOM"),
-                database=settings.default.database if os.environ.get("FUZZ_RANDOM") else None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not os.environ.get("FUZZ_RANDOM"),
+    database=settings.default.database if os.environ.get("FUZZ_RANDOM") else None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 SEED_FILES = sorted(etl.RAW_DIR.glob("*.txt"))
 SEEDS = {p.name: p.read_text(encoding="utf-8").split("\n") for p in SEED_FILES}
@@ -49,19 +54,103 @@ TITLES = {name: [i for i, line in enumerate(lines) if is_title(line)] for name, 
 # Cells worth planting: labels that open blocks, numbers the schema rejects or
 # cannot hold (negative, huge, not finite), empty markers, markup and controls.
 ODD_CELLS = [
-    "", " ", "\t", "—", "-", "%", ".", "..", "1.2.3", "-5", "+7", "−3", "-0.5%", "1e999", "inf", "nan", "NaN",
-    "9" * 400, "0." + "9" * 400, "１０％", "٣٤", "10%", "100", "0", "999999999999999999999",
-    "年度资金总额", "其中：当年财政拨款", "项目名称", "主管部门", "实施单位", "项目资金（万元）", "年度总体目标",
-    "预期目标", "实际完成情况", "绩效指标", "一级指标", "二级指标", "产出指标", "数量指标", "成本指标",
-    "经济成本指标", "满意度指标", "总分", "分值", "得分", "指标1：", "(2021年度)", "（0000年度）",
-    "朝阳区项目支出绩效自评表", "项目支出绩效自评表（2022年度）",
-    "=1+1", "@cmd", "<b>x</b>", "**b**", "\x07", "\x1b[31m", "\u2028", "\x85", "\u3000", "\ufeff", "\x0c",
-    "≥", "≥-5%", "≤ 9" * 3, "x" * 3000,
+    "",
+    " ",
+    "\t",
+    "—",
+    "-",
+    "%",
+    ".",
+    "..",
+    "1.2.3",
+    "-5",
+    "+7",
+    "−3",
+    "-0.5%",
+    "1e999",
+    "inf",
+    "nan",
+    "NaN",
+    "9" * 400,
+    "0." + "9" * 400,
+    "１０％",
+    "٣٤",
+    "10%",
+    "100",
+    "0",
+    "999999999999999999999",
+    "年度资金总额",
+    "其中：当年财政拨款",
+    "项目名称",
+    "主管部门",
+    "实施单位",
+    "项目资金（万元）",
+    "年度总体目标",
+    "预期目标",
+    "实际完成情况",
+    "绩效指标",
+    "一级指标",
+    "二级指标",
+    "产出指标",
+    "数量指标",
+    "成本指标",
+    "经济成本指标",
+    "满意度指标",
+    "总分",
+    "分值",
+    "得分",
+    "指标1：",
+    "(2021年度)",
+    "（0000年度）",
+    "朝阳区项目支出绩效自评表",
+    "项目支出绩效自评表（2022年度）",
+    "=1+1",
+    "@cmd",
+    "<b>x</b>",
+    "**b**",
+    "\x07",
+    "\x1b[31m",
+    "\u2028",
+    "\x85",
+    "\u3000",
+    "\ufeff",
+    "\x0c",
+    "≥",
+    "≥-5%",
+    "≤ 9" * 3,
+    "x" * 3000,
 ]
 # Numbers the printed-number cells (amounts, rates, weights, scores, targets) may hold.
-ODD_NUMBERS = ["-5", "9" * 400, "1" + "0" * 30, "-0", "+7", "-128.18", "1e5", "0.000000001", "0", "0%", "-3%",
-               "100000000000000", "12.", ".5", "1,000.5", "1 0", "９９．９", "٣٤", "150%", "≥" + "9" * 300,
-               "≤0." + "0" * 330 + "1", "≥1e9", "—", "", "NaN", "∞", "1/0", "10%%"]
+ODD_NUMBERS = [
+    "-5",
+    "9" * 400,
+    "1" + "0" * 30,
+    "-0",
+    "+7",
+    "-128.18",
+    "1e5",
+    "0.000000001",
+    "0",
+    "0%",
+    "-3%",
+    "100000000000000",
+    "12.",
+    ".5",
+    "1,000.5",
+    "1 0",
+    "９９．９",
+    "٣٤",
+    "150%",
+    "≥" + "9" * 300,
+    "≤0." + "0" * 330 + "1",
+    "≥1e9",
+    "—",
+    "",
+    "NaN",
+    "∞",
+    "1/0",
+    "10%%",
+]
 NAMES = ["fuzz.txt", "朝阳区 2021 自评表.txt", "a#b.txt", "no_ext", ".hidden.txt"]
 ENCODINGS = ["utf-8", "utf-8", "utf-8-sig", "gb18030", "utf-16"]
 
@@ -76,9 +165,9 @@ def seed_lines(draw, whole_forms: bool = False) -> list[str]:
         last = min(first + draw(st.integers(1, 3)), len(titles))
         start = titles[first] - draw(st.integers(0, 2))  # sometimes a line or two of the form before
         end = titles[last] if last < len(titles) else len(lines)
-        return lines[max(0, start):end]
+        return lines[max(0, start) : end]
     start = draw(st.integers(0, len(lines) - 1))
-    return lines[start:start + draw(st.integers(1, 150))]
+    return lines[start : start + draw(st.integers(1, 150))]
 
 
 def _cells(line: str) -> list[str]:
@@ -90,22 +179,41 @@ def _line_mutation(draw, lines: list[str]) -> list[str]:
         return [draw(st.sampled_from(ODD_CELLS))]
     i = draw(st.integers(0, len(lines) - 1))
     j = draw(st.integers(0, len(lines) - 1))
-    op = draw(st.sampled_from(["delete", "duplicate", "swap", "truncate", "cut_line", "insert",
-                               "delete_cell", "duplicate_cell", "swap_cells", "replace_cell", "join", "retab",
-                               "number", "number", "number", "number"]))
+    op = draw(
+        st.sampled_from(
+            [
+                "delete",
+                "duplicate",
+                "swap",
+                "truncate",
+                "cut_line",
+                "insert",
+                "delete_cell",
+                "duplicate_cell",
+                "swap_cells",
+                "replace_cell",
+                "join",
+                "retab",
+                "number",
+                "number",
+                "number",
+                "number",
+            ]
+        )
+    )
     out = list(lines)
     if op == "number":
         return _number_mutation(draw, out)
     if op == "delete":
-        del out[i:i + draw(st.integers(1, 5))]
+        del out[i : i + draw(st.integers(1, 5))]
     elif op == "duplicate":
-        out[i:i] = out[i:i + draw(st.integers(1, 12))]
+        out[i:i] = out[i : i + draw(st.integers(1, 12))]
     elif op == "swap":
         out[i], out[j] = out[j], out[i]
     elif op == "truncate":
         out = out[:i]
     elif op == "cut_line":  # a half-written last line
-        out = out[:i] + [out[i][:draw(st.integers(0, len(out[i])))]]
+        out = out[:i] + [out[i][: draw(st.integers(0, len(out[i])))]]
     elif op == "insert":
         text = draw(st.one_of(st.sampled_from(ODD_CELLS), st.text(max_size=30)))
         out.insert(i, text)
@@ -123,7 +231,7 @@ def _line_mutation(draw, lines: list[str]) -> list[str]:
             cells[k] = draw(st.one_of(st.sampled_from(ODD_CELLS), st.text(max_size=20)))
         elif op == "join":  # two lines run together
             if i + 1 < len(out):
-                out[i:i + 2] = [out[i] + out[i + 1]]
+                out[i : i + 2] = [out[i] + out[i + 1]]
             return out
         elif op == "retab":  # the cell separator lost or doubled
             out[i] = out[i].replace("\t", draw(st.sampled_from(["", " ", "\t\t", "\n"])))
@@ -134,14 +242,18 @@ def _line_mutation(draw, lines: list[str]) -> list[str]:
 
 def _number_mutation(draw, lines: list[str]) -> list[str]:
     """Rewrite a cell that holds a digit: amounts, rates, weights, scores, targets."""
-    spots = [(n, k) for n, line in enumerate(lines) for k, cell in enumerate(_cells(line))
-             if any(ch.isdigit() for ch in cell)]
+    spots = [
+        (n, k)
+        for n, line in enumerate(lines)
+        for k, cell in enumerate(_cells(line))
+        if any(ch.isdigit() for ch in cell)
+    ]
     if not spots:
         return lines
     n, k = draw(st.sampled_from(spots))
     cells = _cells(lines[n])
     cells[k] = draw(st.sampled_from(ODD_NUMBERS))
-    return lines[:n] + ["\t".join(cells)] + lines[n + 1:]
+    return lines[:n] + ["\t".join(cells)] + lines[n + 1 :]
 
 
 def _byte_mutation(draw, data: bytes) -> bytes:
@@ -149,12 +261,17 @@ def _byte_mutation(draw, data: bytes) -> bytes:
     op = draw(st.sampled_from(["insert", "truncate", "overwrite"]))
     if op == "truncate":  # half-downloaded: cut at any byte, even inside a character
         return data[:position]
-    junk = draw(st.one_of(st.binary(min_size=1, max_size=8),
-                          st.sampled_from([b"\x00", b"\xff\xfe", b"\xef\xbb\xbf", b"\x80", b"\xe6\x9c", b"\r",
-                                           b"\x1b", b"\x07\x07\x07"])))
+    junk = draw(
+        st.one_of(
+            st.binary(min_size=1, max_size=8),
+            st.sampled_from(
+                [b"\x00", b"\xff\xfe", b"\xef\xbb\xbf", b"\x80", b"\xe6\x9c", b"\r", b"\x1b", b"\x07\x07\x07"]
+            ),
+        )
+    )
     if op == "insert":
         return data[:position] + junk + data[position:]
-    return data[:position] + junk + data[position + len(junk):]
+    return data[:position] + junk + data[position + len(junk) :]
 
 
 @st.composite
@@ -177,12 +294,21 @@ def fuzzed_file(draw) -> tuple[str, bytes]:
     return draw(st.sampled_from(NAMES)), data
 
 
-NUMERIC = {table: [c.name for c in schema.TABLES[table]["columns"] if c.dtype in ("float", "int")]
-           for table in ("projects", "funds", "indicators")}
+NUMERIC = {
+    table: [c.name for c in schema.TABLES[table]["columns"] if c.dtype in ("float", "int")]
+    for table in ("projects", "funds", "indicators")
+}
 # The schema's lower bounds (>= 0, in [0, 1]) of those columns, checked in plain Python:
 # pandera itself costs ~0.4 s a file with re-scoring, too slow for thousands of examples.
-MINIMUM = {table: {c.name: k.statistics["min_value"] for c in schema.TABLES[table]["columns"] for k in c.checks
-                   if k.name in ("greater_than_or_equal_to", "in_range")} for table in NUMERIC}
+MINIMUM = {
+    table: {
+        c.name: k.statistics["min_value"]
+        for c in schema.TABLES[table]["columns"]
+        for k in c.checks
+        if k.name in ("greater_than_or_equal_to", "in_range")
+    }
+    for table in NUMERIC
+}
 
 
 def assert_accounted(name: str, result: per_file.FileResult) -> None:
@@ -208,8 +334,11 @@ def assert_accounted(name: str, result: per_file.FileResult) -> None:
     for project in result.projects:
         named = isinstance(project["project_name"], str) and project["project_name"].strip()
         # issue 14 part 4: a form with a fund line but no 项目名称 is loaded too, marked partial
-        assert named or (project["completeness"] == "partial" and "project_name" in project["missing_parts"]
-                         and any(f["form_id"] == project["form_id"] for f in result.funds)), project
+        assert named or (
+            project["completeness"] == "partial"
+            and "project_name" in project["missing_parts"]
+            and any(f["form_id"] == project["form_id"] for f in result.funds)
+        ), project
     for table in ("projects", "funds", "indicators"):
         for record in getattr(result, table):
             for column in NUMERIC[table]:
@@ -229,9 +358,17 @@ def _validated(rows: dict[str, list[dict]]) -> dict:
 def assert_valid(result: per_file.FileResult) -> dict:
     """What collect() does with a file's rows: re-score (checks.derive) and validate
     (pandera, every table); a SchemaError or a crash fails the test."""
-    frames = _validated(derive({
-        "projects": result.projects, "funds": result.funds, "indicators": result.indicators,
-        "files": [result.file_row], "parse_issues": [vars(i) for i in result.issues]}))
+    frames = _validated(
+        derive(
+            {
+                "projects": result.projects,
+                "funds": result.funds,
+                "indicators": result.indicators,
+                "files": [result.file_row],
+                "parse_issues": [vars(i) for i in result.issues],
+            }
+        )
+    )
     for table in ("projects", "funds", "indicators", "checks"):
         for column in frames[table].columns:
             if str(frames[table][column].dtype) == "Float64":
@@ -274,8 +411,12 @@ def test_damage_only_costs_the_forms_it_touches(data):
     if data.draw(st.booleans()):
         damaged = clean[:position]  # cut short: a half-downloaded file
     else:
-        junk = data.draw(st.one_of(st.binary(min_size=1, max_size=4),
-                                   st.sampled_from([b"\x00", b"\x00" * 4, b"\xff", b"\x80", b"\xe6\x9c", b"\x1b"])))
+        junk = data.draw(
+            st.one_of(
+                st.binary(min_size=1, max_size=4),
+                st.sampled_from([b"\x00", b"\x00" * 4, b"\xff", b"\x80", b"\xe6\x9c", b"\x1b"]),
+            )
+        )
         damaged = clean[:position] + junk + clean[position:]
     safe = {ordinal for ordinal in loaded if ordinal < len(title_ends) and title_ends[ordinal] < position}
     result = per_file.parse_file("damaged.txt", damaged, None)
@@ -357,7 +498,7 @@ def test_half_downloaded_file_keeps_its_complete_forms():
     cut = len(data) // 2
     while data[cut] < 0x80:  # cut inside a three-byte character
         cut += 1
-    result = per_file.parse_file("half.txt", data[:cut + 1], None)
+    result = per_file.parse_file("half.txt", data[: cut + 1], None)
     assert result.file_row["encoding"] == "utf-8"
     # the form cut in half keeps its name and fund lines: loaded as partial (issue 14 part 4)
     assert result.file_row["forms_loaded"] == 25 and result.file_row["forms_rejected"] == 0
@@ -388,8 +529,9 @@ def test_nul_padding_and_a_stray_nul_do_not_lose_the_file():
 
 NOT_FORMS = {
     "minutes.txt": "会议纪要\n今天讨论了2021年度预算执行情况。\n".encode(),
-    "form_as_csv.txt": ("项目支出绩效自评表,（2021年度）\n项目名称,公共事务协管经费\n"
-                        "年度资金总额,9234.43,9234.43,8216.78,10,88.97%,9\n").encode(),
+    "form_as_csv.txt": (
+        "项目支出绩效自评表,（2021年度）\n项目名称,公共事务协管经费\n年度资金总额,9234.43,9234.43,8216.78,10,88.97%,9\n"
+    ).encode(),
     # (a web page named .txt is now read as the web page it is: tests/test_formats.py)
     "form_as_json.txt": '{"title": "项目支出绩效自评表", "项目名称": "公共事务协管经费"}'.encode(),
     "english.txt": b"Project expenditure performance self-evaluation form\nProject name\tPublic affairs\n",

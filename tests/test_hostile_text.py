@@ -8,6 +8,7 @@ for 丰台区, where the four renamed projects are all under 90% executed (liste
 name in 01_budget_execution) and the renamed indicator is the most repeated name
 (listed in 03_indicator_phrasing).
 """
+
 from __future__ import annotations
 
 import csv
@@ -64,9 +65,15 @@ def built(tmp_path_factory):
     summary = pipeline.run(raw, processed, use_cache=False)
     assert summary["forms"] == 70 and summary["issues"]["error"] == 0
     config = {
-        "kernel": "selfeval", "timeout_seconds": 300, "processed_dir": str(processed), "raw_dir": str(raw),
+        "kernel": "selfeval",
+        "timeout_seconds": 300,
+        "processed_dir": str(processed),
+        "raw_dir": str(raw),
         "output_dir": str(tmp / "reports"),
-        "notebooks": [{"path": "notebooks/01_budget_execution.ipynb"}, {"path": "notebooks/03_indicator_phrasing.ipynb"}],
+        "notebooks": [
+            {"path": "notebooks/01_budget_execution.ipynb"},
+            {"path": "notebooks/03_indicator_phrasing.ipynb"},
+        ],
         "parameter_sets": [{"name": "fengtai", "params": {"district": "丰台区"}}],
     }
     config_path = tmp / "reports.yaml"
@@ -92,12 +99,16 @@ def test_parquet_keeps_the_text_as_printed(built):
     assert len(rows) == 9 and (rows.target_raw == TARGET).all()
 
 
-@pytest.mark.parametrize("ordinal, expected", [
-    (2, "'@cmd响铃[31m红色[0m搬迁<b>粗体</b>"),                       # @ prefix; BEL and ESC dropped
-    (4, "'=1+1<img src=x onerror=alert(1)>报表系统"),                  # = prefix
-    (5, "'+SUM(A1)**加粗**[链接](javascript:alert(1))平台运维"),        # + prefix
-    (6, "'-2+3<script>alert(3)</script>通讯保障"),                     # - prefix
-], ids=["at-and-control", "equals", "plus", "minus"])
+@pytest.mark.parametrize(
+    "ordinal, expected",
+    [
+        (2, "'@cmd响铃[31m红色[0m搬迁<b>粗体</b>"),  # @ prefix; BEL and ESC dropped
+        (4, "'=1+1<img src=x onerror=alert(1)>报表系统"),  # = prefix
+        (5, "'+SUM(A1)**加粗**[链接](javascript:alert(1))平台运维"),  # + prefix
+        (6, "'-2+3<script>alert(3)</script>通讯保障"),  # - prefix
+    ],
+    ids=["at-and-control", "equals", "plus", "minus"],
+)
 def test_csv_neutralises_formulas_and_control_characters(built, ordinal, expected):
     processed, _ = built
     by_id = {row["form_id"]: row for row in _csv_rows(processed / "projects.csv")}
@@ -122,14 +133,18 @@ def test_no_csv_cell_can_run_as_a_formula_or_hold_a_control_character(built):
                     assert re.fullmatch(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?%?", value), (path.name, column, value)
 
 
-@pytest.mark.parametrize("kind, escaped, raw", [
-    ("html", "&lt;b&gt;粗体&lt;/b&gt;", "<b>粗体</b>"),
-    ("html", "&lt;img src=x onerror=alert(1)&gt;", "<img src=x"),
-    ("html", "&lt;script&gt;alert(3)&lt;/script&gt;", "<script>alert(3)"),
-    ("markdown", "**加粗**[链接](javascript:alert(1))", "<strong>加粗"),
-    ("markdown", "**加粗**[链接](javascript:alert(1))", 'href="javascript:'),
-    ("formula", "=1+1&lt;img", None),
-], ids=["b", "img", "script", "bold", "link", "formula"])
+@pytest.mark.parametrize(
+    "kind, escaped, raw",
+    [
+        ("html", "&lt;b&gt;粗体&lt;/b&gt;", "<b>粗体</b>"),
+        ("html", "&lt;img src=x onerror=alert(1)&gt;", "<img src=x"),
+        ("html", "&lt;script&gt;alert(3)&lt;/script&gt;", "<script>alert(3)"),
+        ("markdown", "**加粗**[链接](javascript:alert(1))", "<strong>加粗"),
+        ("markdown", "**加粗**[链接](javascript:alert(1))", 'href="javascript:'),
+        ("formula", "=1+1&lt;img", None),
+    ],
+    ids=["b", "img", "script", "bold", "link", "formula"],
+)
 def test_project_names_are_text_in_the_html_report(built, kind, escaped, raw):
     html = built[1]["01_budget_execution"]
     assert escaped in html
@@ -150,6 +165,7 @@ def test_control_characters_do_not_break_the_report(built, notebook):
     """BEL and ESC in a project name: the notebook runs, validates and renders; the
     printable rest of the name is there, the ANSI sequence is not turned into colour."""
     import nbformat
+
     html = built[1][notebook]
     assert "Traceback" not in html
     assert "响铃" in html and "[31m红色" in html and "搬迁&lt;b&gt;粗体&lt;/b&gt;" in html

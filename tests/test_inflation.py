@@ -1,4 +1,5 @@
 """Inflation aggregates on the seed forms."""
+
 import pytest
 
 from selfeval.analysis import inflation
@@ -42,5 +43,7 @@ def test_arithmetic_failures_are_the_contradiction_checks(unit_tables):
     failures = inflation.arithmetic_failures(unit_tables["checks"])
     assert set(failures["check"]) <= set(checks.ARITHMETIC)
     # 000 form 4 prints 100% for 49.75 / 50; 002 form 10 prints 99.8 for 9.83 + 90
-    assert {("000_cbaa33e73a3cfdfd#004", "execution_rate_mismatch"),
-            ("002_fd002be877c499a2#010", "score_total_mismatch")} <= set(zip(failures.form_id, failures.check))
+    assert {
+        ("000_cbaa33e73a3cfdfd#004", "execution_rate_mismatch"),
+        ("002_fd002be877c499a2#010", "score_total_mismatch"),
+    } <= set(zip(failures.form_id, failures.check))

@@ -5,6 +5,7 @@ The fixture is one form, written once as its table rows, and printed in each lay
 publications print it (see ../shared/examples/README.md): one cell per paragraph with blank lines
 between and U+00A0 for an empty cell; `| a | b |` rows; one cell per line ending ` |`; the whole
 form on one line; columns aligned with spaces as `pdftotext -layout` writes them."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,7 +25,17 @@ TABLE = [
     ["", "年度资金总额", "50", "48", "46.5", "10", "96.88%", "9.69"],
     ["", "其中:当年财政拨款", "50", "48", "46.5", "—", "", "—"],
     ["年度总体目标", "预期目标", "为辖区老人提供助餐服务。", "实际完成情况", "全年助餐三万人次。"],
-    ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"],
+    [
+        "绩效指标",
+        "一级指标",
+        "二级指标",
+        "三级指标",
+        "年度指标值",
+        "实际完成值",
+        "分值",
+        "得分",
+        "偏差原因分析及改进措施",
+    ],
     ["", "产出指标", "数量指标", "助餐服务人次", "≥30000人次", "31000人次", "30", "30", ""],
     ["", "", "时效指标", "补贴发放及时率", "100%", "95%", "20", "18", "个别月份延迟"],
     ["", "效益指标", "社会效益指标", "老人生活质量", "明显提高", "明显提高", "20", "20", ""],
@@ -91,9 +102,15 @@ RENDERINGS = {
     "flattened": _flattened(TABLE),
     "aligned": _aligned(TABLE),
 }
-EXPECTED_LAYOUT = {"paragraphs": "paragraphs", "pipe_rows": "pipe_table", "pipe_rows_empty_cells_dropped": "pipe_table",
-                   "pipe_cell_per_line": "pipe_table", "markdown": "pipe_table", "flattened": "flattened",
-                   "aligned": "aligned"}
+EXPECTED_LAYOUT = {
+    "paragraphs": "paragraphs",
+    "pipe_rows": "pipe_table",
+    "pipe_rows_empty_cells_dropped": "pipe_table",
+    "pipe_cell_per_line": "pipe_table",
+    "markdown": "pipe_table",
+    "flattened": "flattened",
+    "aligned": "aligned",
+}
 
 
 def _read(text: str, name: str = "hand.txt"):
@@ -104,21 +121,51 @@ def _read(text: str, name: str = "hand.txt"):
 
 def _essentials(result):
     project = result.projects[0]
-    funds = {f["fund_line"]: tuple(f[c] for c in ("initial_budget", "full_year_budget", "executed", "weight",
-                                                    "execution_rate", "score")) for f in result.funds}
-    indicators = [(i["level1"], i["level2"], i["indicator_name"], i["target_raw"], i["actual_raw"], i["weight"],
-                   i["score"]) for i in result.indicators]
-    head = tuple(project[c] for c in ("year", "project_name", "department", "implementing_unit", "goal_text",
-                                      "achievement_text", "total_weight", "total_score", "completeness"))
+    funds = {
+        f["fund_line"]: tuple(
+            f[c] for c in ("initial_budget", "full_year_budget", "executed", "weight", "execution_rate", "score")
+        )
+        for f in result.funds
+    }
+    indicators = [
+        (i["level1"], i["level2"], i["indicator_name"], i["target_raw"], i["actual_raw"], i["weight"], i["score"])
+        for i in result.indicators
+    ]
+    head = tuple(
+        project[c]
+        for c in (
+            "year",
+            "project_name",
+            "department",
+            "implementing_unit",
+            "goal_text",
+            "achievement_text",
+            "total_weight",
+            "total_score",
+            "completeness",
+        )
+    )
     return head, funds, indicators
 
 
 def test_the_tab_separated_form_reads_as_printed():
     """The reference every other layout must give."""
     head, funds, indicators = _essentials(_read(_tab(TABLE)))
-    assert head == (2023, "社区养老服务补贴", "某区民政局", "某街道办事处", "为辖区老人提供助餐服务。",
-                    "全年助餐三万人次。", 100, 97.69, "complete")
-    assert funds == {"total": (50, 48, 46.5, 10, 96.88, 9.69), "current_appropriation": (50, 48, 46.5, None, None, None)}
+    assert head == (
+        2023,
+        "社区养老服务补贴",
+        "某区民政局",
+        "某街道办事处",
+        "为辖区老人提供助餐服务。",
+        "全年助餐三万人次。",
+        100,
+        97.69,
+        "complete",
+    )
+    assert funds == {
+        "total": (50, 48, 46.5, 10, 96.88, 9.69),
+        "current_appropriation": (50, 48, 46.5, None, None, None),
+    }
     assert indicators == [
         ("output", "quantity", "助餐服务人次", "≥30000人次", "31000人次", 30, 30),
         ("output", "timeliness", "补贴发放及时率", "100%", "95%", 20, 18),
@@ -148,34 +195,46 @@ def test_a_deviation_note_is_read_where_empty_cells_are_kept():
 
 # --- the layout modules, cell by cell ----------------------------------------------------------
 
+
 def _lines(text: str):
     return list(enumerate(text.split("\n"), start=1))
 
 
 def test_paragraphs_turn_no_break_spaces_into_empty_cells():
     lines = _lines("项目名称\n\n\u00a0\n\n经费\n\n")
-    assert paragraphs.to_rows(lines, [t.strip() for _, t in lines]) == \
-        [Row(1, ["项目名称"]), Row(3, [""]), Row(5, ["经费"])]
+    assert paragraphs.to_rows(lines, [t.strip() for _, t in lines]) == [
+        Row(1, ["项目名称"]),
+        Row(3, [""]),
+        Row(5, ["经费"]),
+    ]
 
 
 def test_pipe_table_cells_and_a_cell_spilling_onto_the_next_line():
     lines = _lines("| 项目名称 | 社区养老 |\n| 经济效益\n指标 | 老人收入 | 10 |\n|\n缴费 |")
     assert pipe_table.to_rows(lines, [t.strip() for _, t in lines]) == [
-        Row(1, ["项目名称", "社区养老"]), Row(2, ["经济效益指标", "老人收入", "10"]), Row(5, ["缴费"])]
+        Row(1, ["项目名称", "社区养老"]),
+        Row(2, ["经济效益指标", "老人收入", "10"]),
+        Row(5, ["缴费"]),
+    ]
 
 
 def test_flattened_joins_a_long_text_with_a_space_and_a_unit_printed_apart():
     goal = "本项目共申请预算资金2026400元,其中村级组织运转400000元,村民组长,党小组长基本报酬252000元,村民监督委员会"
     lines = [(1, f"项目资金 (万元) 年初预算数 {goal} 工资28000元。 绩效指标 =8个 8")]
     assert flattened.to_rows(lines, [lines[0][1]]) == [
-        Row(1, ["项目资金 (万元)", "年初预算数", goal + " 工资28000元。", "绩效指标", "=8个", "8"])]
+        Row(1, ["项目资金 (万元)", "年初预算数", goal + " 工资28000元。", "绩效指标", "=8个", "8"])
+    ]
 
 
 def test_aligned_cuts_at_two_spaces_or_more_and_between_narrow_number_columns():
-    lines = _lines("项目名称      社区养老服务补贴\n  年度资金总额   50   48\n  助餐服务人次  ≥30000人次  31000人次  30 30")
+    lines = _lines(
+        "项目名称      社区养老服务补贴\n  年度资金总额   50   48\n  助餐服务人次  ≥30000人次  31000人次  30 30"
+    )
     assert aligned.to_rows(lines, [t.strip() for _, t in lines]) == [
-        Row(1, ["项目名称", "社区养老服务补贴"]), Row(2, ["年度资金总额", "50", "48"]),
-        Row(3, ["助餐服务人次", "≥30000人次", "31000人次", "30", "30"])]
+        Row(1, ["项目名称", "社区养老服务补贴"]),
+        Row(2, ["年度资金总额", "50", "48"]),
+        Row(3, ["助餐服务人次", "≥30000人次", "31000人次", "30", "30"]),
+    ]
 
 
 def test_detection_is_by_scoring_the_lines_not_the_file_name():

@@ -1,5 +1,6 @@
 """selfeval/measures.py: every measure declared once, and its values on the seed forms, checked
 against hand-read raw lines or an independent computation from the tables' printed columns."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -50,8 +51,15 @@ def test_forms_above_and_below_the_rule(seed_tables, results):
     p = seed_tables["projects"]
     gap = (p.self_total - p.rule_total).round(2)
     r = results["forms_off_rule"]
-    assert r.value == {"above": int((gap >= 0.01).sum()), "below": int((gap <= -0.01).sum()),
-                       "equal": int(((gap > -0.01) & (gap < 0.01)).sum())} == {"above": 8, "below": 6, "equal": 56}
+    assert (
+        r.value
+        == {
+            "above": int((gap >= 0.01).sum()),
+            "below": int((gap <= -0.01).sum()),
+            "equal": int(((gap > -0.01) & (gap < 0.01)).sum()),
+        }
+        == {"above": 8, "below": 6, "equal": 56}
+    )
     assert set(r.forms.form_id) == set(p.form_id[gap.abs() >= 0.01])
     # 002 line 82 (≥400000 vs 40000 scored 6 of 6) puts 002#003 above; 003 line 800 puts 003#035 above
     assert {f"{F002}#003", f"{F003}#035"} <= set(r.forms.form_id[r.forms.side == "above"])
@@ -64,8 +72,11 @@ def test_inflation_range(seed_tables, results):
     assert r.value["upper"] == approx((p.self_total - p.substantiated_total).round(2).mean())
     assert r.value["lower"] < r.value["upper"]
     assert r.left_out.empty and len(r.forms) == 70
-    assert set(r.by_unit.index) == {"丰台区城市管理指挥中心", "北京市朝阳区人民政府小关街道办事处",
-                                    "北京市朝阳区城市管理监督指挥中心"}
+    assert set(r.by_unit.index) == {
+        "丰台区城市管理指挥中心",
+        "北京市朝阳区人民政府小关街道办事处",
+        "北京市朝阳区城市管理监督指挥中心",
+    }
     # 003#035 (lines 786-803): 100 / 99.27 / 19.27 (see test_evidence)
     row = r.forms.set_index("form_id").loc[f"{F003}#035"]
     assert (row.lower, row.upper) == (approx(0.73), approx(80.73))

@@ -1,4 +1,5 @@
 """Parameter filters, the scope sentence and the findings file shared by every notebook."""
+
 import json
 
 import pytest
@@ -13,16 +14,19 @@ def test_unit_name_strips_budget_codes(unit_tables):
     assert unit_tables["projects"]["unit"].nunique() == 3
 
 
-@pytest.mark.parametrize("params, forms", [
-    ({}, 70),
-    ({"district": "朝阳区"}, 55),
-    ({"district": "丰台区"}, 15),
-    ({"department": "北京市朝阳区城市管理监督指挥中心"}, 7),
-    ({"department": "北京市朝阳区人民政府小关街道办事处"}, 48),
-    ({"year": 2022}, 48),
-    ({"year": "2021", "district": "朝阳区"}, 7),
-    ({"district": "海淀区"}, 0),
-])
+@pytest.mark.parametrize(
+    "params, forms",
+    [
+        ({}, 70),
+        ({"district": "朝阳区"}, 55),
+        ({"district": "丰台区"}, 15),
+        ({"department": "北京市朝阳区城市管理监督指挥中心"}, 7),
+        ({"department": "北京市朝阳区人民政府小关街道办事处"}, 48),
+        ({"year": 2022}, 48),
+        ({"year": "2021", "district": "朝阳区"}, 7),
+        ({"district": "海淀区"}, 0),
+    ],
+)
 def test_select(unit_tables, params, forms):
     selection = notebook.select(unit_tables, **params)
     assert len(selection.projects) == forms
@@ -54,7 +58,7 @@ def test_control_character_scan_never_misses_one():
     control = re.compile(notebook.CONTROL_CHARACTERS)
     texts = pd.Series(["中文" + chr(i) + "文" for i in range(0x3000)] + [None], dtype="string[pyarrow]")
     for i in range(len(texts) - 1):
-        one = texts.iloc[i:i + 1]  # a slice: a view into the whole column's buffers
+        one = texts.iloc[i : i + 1]  # a slice: a view into the whole column's buffers
         has, maybe = bool(control.search(texts[i])), notebook._may_hold_control_characters(one)
         assert maybe or not has, hex(i)  # never "no" for a control character (C0, DEL, C1, bidi)
         if not {0xC2, 0xE2} & set(chr(i).encode()):  # only the lead bytes of C1 and bidi controls say "maybe"
@@ -66,8 +70,12 @@ def test_control_character_scan_never_misses_one():
 def test_control_characters_are_stripped_only_where_there_are_some():
     import pandas as pd
 
-    frame = pd.DataFrame({"a": pd.Series(["x\x07y", "ok", None], dtype="string[pyarrow]"),
-                          "b": pd.Series(["clean", "也干净", None], dtype="string[pyarrow]")})
+    frame = pd.DataFrame(
+        {
+            "a": pd.Series(["x\x07y", "ok", None], dtype="string[pyarrow]"),
+            "b": pd.Series(["clean", "也干净", None], dtype="string[pyarrow]"),
+        }
+    )
     out = notebook._without_control_characters(frame)
     assert out["a"].tolist()[:2] == ["xy", "ok"] and out["a"].isna().tolist() == [False, False, True]
     assert out["b"].equals(frame["b"])
@@ -100,8 +108,11 @@ def test_isin_matches_pandas():
 def test_budget_codes_stripped_once_per_name_as_by_str_replace():
     import pandas as pd
 
-    names = pd.Series(["618-小关", None, "618001-北京市朝阳区人民政府小关街道办事处", "618-小关", "无代码单位", "１２-全角"],
-                      dtype="string[pyarrow]", name="department")
+    names = pd.Series(
+        ["618-小关", None, "618001-北京市朝阳区人民政府小关街道办事处", "618-小关", "无代码单位", "１２-全角"],
+        dtype="string[pyarrow]",
+        name="department",
+    )
     expected = names.fillna("").str.replace(notebook._CODE_PREFIX, "", regex=True)
     pd.testing.assert_series_equal(notebook._without_code(names), expected)
     pd.testing.assert_series_equal(notebook._without_code(names.iloc[:0]), expected.iloc[:0])
@@ -118,10 +129,13 @@ def test_with_unit_is_the_left_merge(tmp_path):
     for params in ({}, {"district": "丰台区"}, {"district": "海淀区"}):
         sel = notebook.select(tables, **params)
         p, ind = sel.projects, sel.indicators
-        pd.testing.assert_frame_equal(notebook.with_unit(ind, p),
-                                      ind.merge(p[["form_id", "unit"]], on="form_id", how="left"))
+        pd.testing.assert_frame_equal(
+            notebook.with_unit(ind, p), ind.merge(p[["form_id", "unit"]], on="form_id", how="left")
+        )
     p, ind = tables["projects"].iloc[1:], tables["indicators"]  # a form with no project row: no unit
-    pd.testing.assert_frame_equal(notebook.with_unit(ind, p), ind.merge(p[["form_id", "unit"]], on="form_id", how="left"))
+    pd.testing.assert_frame_equal(
+        notebook.with_unit(ind, p), ind.merge(p[["form_id", "unit"]], on="form_id", how="left")
+    )
 
 
 def test_ranked_projects_for_the_report_table(unit_tables, tmp_path):

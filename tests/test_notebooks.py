@@ -1,6 +1,7 @@
 """Every notebook, executed for real through papermill on the seed tables, for the
 all, 朝阳区 and 丰台区 parameter sets; the numbers each one records are compared with
 values computed here from the tables, independently of the notebook's code."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,12 @@ NOTEBOOKS = ["00_explore", "01_budget_execution", "02_score_inflation", "03_indi
 
 def _config(tmp, processed, sets):
     config = {
-        "kernel": "selfeval", "timeout_seconds": 300, "processed_dir": str(processed), "raw_dir": str(etl.RAW_DIR),
-        "output_dir": str(tmp / "reports"), "defaults": {"district": "all", "department": "all", "year": "all", "lang": "zh"},
+        "kernel": "selfeval",
+        "timeout_seconds": 300,
+        "processed_dir": str(processed),
+        "raw_dir": str(etl.RAW_DIR),
+        "output_dir": str(tmp / "reports"),
+        "defaults": {"district": "all", "department": "all", "year": "all", "lang": "zh"},
         "notebooks": [{"path": f"notebooks/{n}.ipynb"} for n in NOTEBOOKS],
         "parameter_sets": [{"name": name, "params": params} for name, params in sets],
     }
@@ -140,9 +145,12 @@ def test_html_report_embeds_its_charts(run):
 def test_an_empty_selection_still_renders(tmp_path):
     processed = tmp_path / "processed"
     pipeline.run(etl.RAW_DIR, processed, use_cache=False)
-    results = reports.run_reports(_config(tmp_path, processed, [("haidian", {"district": "海淀区"})]),
-                                  project_root=ROOT, output_dir=tmp_path / "reports",
-                                  only=["01_budget_execution", "02_score_inflation"])
+    results = reports.run_reports(
+        _config(tmp_path, processed, [("haidian", {"district": "海淀区"})]),
+        project_root=ROOT,
+        output_dir=tmp_path / "reports",
+        only=["01_budget_execution", "02_score_inflation"],
+    )
     assert all(r.ok for r in results), [r.error for r in results]
     html = (tmp_path / "reports" / results[0].html).read_text(encoding="utf-8")
     assert "没有符合参数的自评表（海淀区）" in html  # the scope line says why the report is empty
@@ -160,8 +168,12 @@ def test_form_text_is_escaped_in_html(tmp_path):
     processed = tmp_path / "processed"
     pipeline.run(raw, processed, use_cache=False)
     assert hostile in set(pd.read_parquet(processed / "projects.parquet").project_name)
-    results = reports.run_reports(_config(tmp_path, processed, [("all", {})]), project_root=ROOT,
-                                  output_dir=tmp_path / "reports", only=["01_budget_execution"])
+    results = reports.run_reports(
+        _config(tmp_path, processed, [("all", {})]),
+        project_root=ROOT,
+        output_dir=tmp_path / "reports",
+        only=["01_budget_execution"],
+    )
     assert results[0].ok, results[0].error
     html = (tmp_path / "reports" / results[0].html).read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;资产购置" in html  # the changed-budget table shows it
@@ -170,6 +182,7 @@ def test_form_text_is_escaped_in_html(tmp_path):
 
 # --- every shared measure agrees: the README, the reports' findings.json, the index (issue 12) ----
 
+
 def _values(result) -> object:
     return json.loads(json.dumps(result.as_dict()["value"]))  # as findings.json holds it
 
@@ -177,8 +190,11 @@ def _values(result) -> object:
 def _same(recorded, expected) -> bool:
     """Equal values, floats to 1e-9, into nested dicts (a measure's sides or classes)."""
     if isinstance(expected, dict):
-        return isinstance(recorded, dict) and recorded.keys() == expected.keys() and all(
-            _same(recorded[k], expected[k]) for k in expected)
+        return (
+            isinstance(recorded, dict)
+            and recorded.keys() == expected.keys()
+            and all(_same(recorded[k], expected[k]) for k in expected)
+        )
     if isinstance(expected, float):
         return recorded == pytest.approx(expected, rel=1e-9, abs=1e-12)
     return recorded == expected
@@ -213,8 +229,12 @@ def test_readme_findings_and_index_quote_the_same_measures(run):
     assert f"; {off['below']} score below it" in readme
     assert f"{span['lower']:+.2f}" in readme and f"{span['upper']:+.2f}" in readme
     index = (out / "index.html").read_text(encoding="utf-8")
-    for key in ("measures.inflation_range.value.lower", "measures.inflation_range.value.upper",
-                "measures.forms_off_rule.value.above", "measures.forms_off_rule.value.below"):
+    for key in (
+        "measures.inflation_range.value.lower",
+        "measures.inflation_range.value.upper",
+        "measures.forms_off_rule.value.above",
+        "measures.forms_off_rule.value.below",
+    ):
         spec = next(s for s in present.catalogue()["headline"]["02_score_inflation"] if s["key"] == key)
         shown = present.FORMATS[spec["format"]](pages.lookup(recorded, key))
         assert f"<b>{shown}</b> {spec['zh']}" in index, (key, shown)

@@ -1,4 +1,5 @@
 """Phrasing measures on small frames whose answers are known, and on the seed forms."""
+
 import pandas as pd
 import pytest
 
@@ -54,11 +55,15 @@ def _repeated_row_by_row(indicators, projects, columns):
     frame = frame.assign(_key=key)
     frame = frame[frame["_key"].str.replace("|", "", regex=False) != ""]
     g = frame.groupby("_key")
-    out = pd.DataFrame({
-        "text": g[columns[0]].first() if len(columns) == 1 else g.apply(
-            lambda d: " | ".join(str(d.iloc[0][c]) for c in columns), include_groups=False),
-        "forms": g["form_id"].nunique(), "units": g["unit"].nunique(),
-    })
+    out = pd.DataFrame(
+        {
+            "text": g[columns[0]].first()
+            if len(columns) == 1
+            else g.apply(lambda d: " | ".join(str(d.iloc[0][c]) for c in columns), include_groups=False),
+            "forms": g["form_id"].nunique(),
+            "units": g["unit"].nunique(),
+        }
+    )
     out = out[out["forms"] > 1]
     return out.sort_values(["units", "forms"], ascending=False).reset_index(drop=True)
 
@@ -73,7 +78,9 @@ def test_repeated_equals_the_row_by_row_definition(unit_tables, columns):
 def test_word_frequencies_equal_segmenting_every_row():
     import jieba
 
-    texts = pd.Series(["系统利用率", "系统 验收合格率", None, "使用人员满意度", "系统利用率", "合格率", "验收合格率"] * 3)
+    texts = pd.Series(
+        ["系统利用率", "系统 验收合格率", None, "使用人员满意度", "系统利用率", "合格率", "验收合格率"] * 3
+    )
     counts = {}
     for text in texts.dropna():
         for w in jieba.lcut(phrasing.squeeze(text)):
@@ -87,13 +94,16 @@ def test_word_frequencies_equal_segmenting_every_row():
 def test_goal_similarity_once_per_distinct_pair(unit_tables):
     p = unit_tables["projects"]
     out = phrasing.goal_achievement_similarity(p).set_index("form_id")["similarity"]
-    expected = pd.Series([phrasing.similarity(g, a) for g, a in zip(p["goal_text"], p["achievement_text"])],
-                         index=p["form_id"])
+    expected = pd.Series(
+        [phrasing.similarity(g, a) for g, a in zip(p["goal_text"], p["achievement_text"])], index=p["form_id"]
+    )
     pd.testing.assert_series_equal(out.loc[expected.index], expected, check_names=False)
 
 
 def test_near_duplicates_say_what_they_searched():
-    names = pd.Series(["软件维护故障次数", "软件维护故障次数", "硬件维护故障次数", "系统故障修复率", "硬件故障修复率", "。"])
+    names = pd.Series(
+        ["软件维护故障次数", "软件维护故障次数", "硬件维护故障次数", "系统故障修复率", "硬件故障修复率", "。"]
+    )
     every = phrasing.near_duplicates(names)
     assert (every.attrs["names_searched"], every.attrs["names_distinct"]) == (4, 4)
     assert "every pair of the 4 distinct" in phrasing.search_scope(every) and phrasing.cap_note(every) == ""
@@ -111,8 +121,11 @@ def test_near_duplicates_equal_a_brute_force_search_on_the_seed_names(seed_table
 
     names = seed_tables["indicators"]["indicator_name"]
     distinct = sorted({phrasing.squeeze(n) for n in names.dropna()} - {""})
-    brute = {frozenset((a, b)) for a, b in combinations(distinct, 2)
-             if difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= phrasing.NEAR_DUPLICATE}
+    brute = {
+        frozenset((a, b))
+        for a, b in combinations(distinct, 2)
+        if difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= phrasing.NEAR_DUPLICATE
+    }
     found = phrasing.near_duplicates(names)
     assert {frozenset((a, b)) for a, b in zip(found.name_a, found.name_b)} == brute
     assert len(brute) == len(found) == 44

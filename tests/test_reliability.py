@@ -5,6 +5,7 @@ each reproduced on the real seed files (data/raw) and checked against what their
 "项目支出绩效自评表", line 45 its 项目名称 row ("2024年-城指中心搬迁信息化建设"), line 39 the first
 form's 总分 row (100, 99.97). The subprocess tests run the real `python etl.py`.
 """
+
 from __future__ import annotations
 
 import errno
@@ -53,8 +54,13 @@ def _write_002(folder: Path, lines: list[str]) -> Path:
 
 
 def _etl(raw: Path, out: Path, *extra: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([*ETL, "--raw", str(raw), "--out", str(out), "--jobs", "1", *extra],
-                          capture_output=True, text=True, timeout=300, **kwargs)
+    return subprocess.run(
+        [*ETL, "--raw", str(raw), "--out", str(out), "--jobs", "1", *extra],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kwargs,
+    )
 
 
 def _one_line_error(stderr: str) -> str:
@@ -77,9 +83,12 @@ def _messages(frames, severity=None) -> list[str]:
 
 # --- 2. titles the patterns did not know ----------------------------------------------------------
 
+
 def test_titles_with_a_unit_a_continuation_mark_or_the_goal_form_word_start_forms(tmp_path):
     lines = _lines_002()
-    assert lines[40] == "项目支出绩效自评表" and lines[64] == "项目支出绩效自评表" and lines[103] == "项目支出绩效自评表"
+    assert (
+        lines[40] == "项目支出绩效自评表" and lines[64] == "项目支出绩效自评表" and lines[103] == "项目支出绩效自评表"
+    )
     lines[40] = "丰台区城市管理指挥中心项目支出绩效自评表"  # a unit in front: more than 8 characters
     lines[64] = "项目支出绩效自评表（续）"
     lines[103] = "丰台区项目绩效目标自评表"
@@ -103,8 +112,10 @@ def test_a_form_starts_at_its_project_name_row_after_a_complete_form(tmp_path):
     assert second.title == "北京市丰台区城市管理指挥中心2024年度项目支出绩效评价表" and second.year == 2024
     assert projects.loc["002_fd002be877c499a2#001", "total_score"] == 99.97
     warned = [m for m in _messages(frames, "warning") if "without a recognised title line" in m]
-    assert warned == ["a form starts at line 41 without a recognised title line (项目名称 row after a complete "
-                      "form); read as a form of its own"]
+    assert warned == [
+        "a form starts at line 41 without a recognised title line (项目名称 row after a complete "
+        "form); read as a form of its own"
+    ]
 
 
 def test_form_rows_after_a_total_without_a_title_or_project_name_are_not_dropped(tmp_path):
@@ -114,8 +125,11 @@ def test_form_rows_after_a_total_without_a_title_or_project_name_are_not_dropped
     frames = pipeline.collect(_write_002(tmp_path / "raw", lines))
     files = frames["files"].set_index("source_file")
     # the form is found (not glued to the one before) and, having fund lines, loaded as partial (issue 14)
-    assert (files.loc[F002, "titles_seen"], files.loc[F002, "forms_loaded"], files.loc[F002, "forms_rejected"]) \
-        == (15, 15, 0)
+    assert (files.loc[F002, "titles_seen"], files.loc[F002, "forms_loaded"], files.loc[F002, "forms_rejected"]) == (
+        15,
+        15,
+        0,
+    )
     second = frames["projects"].set_index("form_id").loc["002_fd002be877c499a2#002"]
     assert (second["completeness"], second["missing_parts"]) == ("partial", "project_name")
     warnings = frames["parse_issues"][frames["parse_issues"].severity == "warning"]
@@ -132,11 +146,13 @@ def test_n_forms_of_sources_csv_is_checked_against_the_forms_found(tmp_path):
     (raw / "sources.csv").write_text(text.replace(",PDF export,15\n", ",PDF export,16\n"), encoding="utf-8")
     frames = pipeline.collect(raw)
     assert "data/raw/sources.csv says 16 form(s), 15 found in the file" in _messages(frames, "warning")
-    assert not [m for m in _messages(pipeline.collect(_raw(tmp_path / "raw2", names=(F002,))))
-                if "form(s)," in m]  # 15 as listed: no warning
+    assert not [
+        m for m in _messages(pipeline.collect(_raw(tmp_path / "raw2", names=(F002,)))) if "form(s)," in m
+    ]  # 15 as listed: no warning
 
 
 # --- 3. every entry of the raw folder is in `files` -----------------------------------------------
+
 
 def test_every_entry_of_the_raw_folder_ends_in_files_with_a_status_and_a_reason(tmp_path):
     raw = _raw(tmp_path / "raw", names=(F000,))
@@ -153,8 +169,15 @@ def test_every_entry_of_the_raw_folder_ends_in_files_with_a_status_and_a_reason(
     files = tables.read_table(out / "files.parquet").set_index("source_file")
     assert summary["forms"] == 7 + 48 + 15
     assert files.status.to_dict() == {
-        F000: "ok", "UPPER.TXT": "ok", "gone.txt": "skipped", "notes.md": "skipped", "pipe.txt": "skipped",
-        "report.docx": "failed", "sub/in_a_folder.txt": "ok", "x.txt": "skipped"}
+        F000: "ok",
+        "UPPER.TXT": "ok",
+        "gone.txt": "skipped",
+        "notes.md": "skipped",
+        "pipe.txt": "skipped",
+        "report.docx": "failed",
+        "sub/in_a_folder.txt": "ok",
+        "x.txt": "skipped",
+    }
     assert files.loc["UPPER.TXT", "forms_loaded"] == 48 and files.loc["sub/in_a_folder.txt", "forms_loaded"] == 15
     assert files.loc["report.docx", "format"] == "docx" and "report.docx" in files.loc["report.docx", "reason"]
     assert files.loc["gone.txt", "reason"] == "broken symbolic link (its target does not exist)"
@@ -171,6 +194,7 @@ def test_every_entry_of_the_raw_folder_ends_in_files_with_a_status_and_a_reason(
 
 
 # --- 4. a raw file changed during the run ---------------------------------------------------------
+
 
 def test_a_file_changed_during_the_run_is_reported_and_cached_under_the_bytes_parsed(tmp_path, monkeypatch):
     raw = _raw(tmp_path / "raw", names=(F000, F002))
@@ -206,6 +230,7 @@ def test_a_file_changed_during_the_run_is_reported_and_cached_under_the_bytes_pa
 
 
 # --- 5. --no-cache, sources.csv in the fingerprint, damaged outputs -------------------------------
+
 
 def test_no_cache_rebuilds_and_sources_csv_is_part_of_the_fingerprint(tmp_path):
     raw, out = _raw(tmp_path / "raw", names=(F002,)), tmp_path / "out"
@@ -257,11 +282,15 @@ def test_load_reads_current_tables_in_a_read_only_folder(tmp_path, monkeypatch):
 
 # --- 7. one-line errors ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("case, expected", [
-    ("gbk", "sources.csv is not UTF-8 (saved as GBK/ANSI by Excel?)"),
-    ("renamed", "no file_name column (header: 文件名,"),
-    ("year", "sources.csv line 3: year '2024年' is not a year (four digits, e.g. 2024)"),
-])
+
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("gbk", "sources.csv is not UTF-8 (saved as GBK/ANSI by Excel?)"),
+        ("renamed", "no file_name column (header: 文件名,"),
+        ("year", "sources.csv line 3: year '2024年' is not a year (four digits, e.g. 2024)"),
+    ],
+)
 def test_a_bad_sources_csv_is_one_line_and_exit_2(tmp_path, capsys, case, expected):
     raw, out = _raw(tmp_path / "raw"), tmp_path / "out"
     text = (RAW / "sources.csv").read_text(encoding="utf-8")
@@ -319,6 +348,7 @@ def test_an_empty_or_unreadable_raw_folder_keeps_the_previous_tables(tmp_path, c
 
 # --- 8. the parse cache is best-effort ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("entry", [b"", b"\x80\x05garbage", b"x" * 100])
 def test_a_bad_cache_entry_is_ignored_and_replaced(tmp_path, monkeypatch, entry):
     raw, out = _raw(tmp_path / "raw", names=(F002,)), tmp_path / "out"
@@ -339,6 +369,7 @@ def test_a_bad_cache_entry_is_ignored_and_replaced(tmp_path, monkeypatch, entry)
 
 # --- 10. control characters in the CSV ------------------------------------------------------------
 
+
 def test_c1_controls_and_bidi_overrides_are_dropped_from_the_csv(tmp_path):
     assert tables.neutralise_for_csv("a\x85b\x9bc\u202ed\u2066e\u2069f") == "abcdef"
     assert tables.neutralise_for_csv("≥90%\u2030") == "≥90%\u2030"  # ≥ and ‰ (E2 lead bytes) stay
@@ -354,6 +385,7 @@ def test_c1_controls_and_bidi_overrides_are_dropped_from_the_csv(tmp_path):
 
 
 # --- duplicates in other bytes, GBK lines ---------------------------------------------------------
+
 
 def test_the_same_forms_in_other_bytes_load_once(tmp_path):
     raw = _raw(tmp_path / "raw", names=(F000, F002))
@@ -379,13 +411,18 @@ def test_a_gbk_line_inside_a_utf8_file_is_read_with_a_warning(tmp_path):
     (raw / F002).write_bytes(b"\n".join(data))
     frames = pipeline.collect(raw)
     assert len(frames["projects"]) == 15
-    assert frames["projects"].set_index("form_id").loc["002_fd002be877c499a2#002", "project_name"] \
+    assert (
+        frames["projects"].set_index("form_id").loc["002_fd002be877c499a2#002", "project_name"]
         == "2024年-城指中心搬迁信息化建设"
-    assert (f"{F002}: line(s) 45 not valid UTF-8 but GB18030 (a line pasted from another file?); decoded as GB18030"
-            in _messages(frames, "warning"))
+    )
+    assert (
+        f"{F002}: line(s) 45 not valid UTF-8 but GB18030 (a line pasted from another file?); decoded as GB18030"
+        in _messages(frames, "warning")
+    )
 
 
 # --- 11. a large file is parsed in parts ----------------------------------------------------------
+
 
 def test_a_file_is_parsed_in_parts_with_the_same_rows(tmp_path):
     data = (RAW / F003).read_bytes()
@@ -398,10 +435,12 @@ def test_a_file_is_parsed_in_parts_with_the_same_rows(tmp_path):
 
 # --- 7, 12. SIGTERM, Ctrl-C and SIGKILL: one line, no process left behind -------------------------
 
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     """200 synthetic forms in 8 files: enough for the pool of workers (--jobs 2) to start."""
     from bench import generate
+
     return generate.generate(200, 5, tmp_path_factory.mktemp("corpus"), forms_per_file=25)
 
 
@@ -418,8 +457,13 @@ def _gone(processes: list[psutil.Process], timeout: float = 10) -> list[psutil.P
 
 
 def _start_and_wait_for_workers(raw: Path, out: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
-    process = subprocess.Popen([*ETL, "--raw", str(raw), "--out", str(out), "--jobs", "2", "--no-cache"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [*ETL, "--raw", str(raw), "--out", str(out), "--jobs", "2", "--no-cache"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.time() + 120
     children: list[psutil.Process] = []
     while process.poll() is None and time.time() < deadline:
@@ -432,8 +476,9 @@ def _start_and_wait_for_workers(raw: Path, out: Path) -> tuple[subprocess.Popen,
     return process, _descendants(process.pid)
 
 
-@pytest.mark.parametrize("sig, code, said", [(signal.SIGTERM, 143, "stopped by SIGTERM"),
-                                             (signal.SIGINT, 130, "interrupted (Ctrl-C)")])
+@pytest.mark.parametrize(
+    "sig, code, said", [(signal.SIGTERM, 143, "stopped by SIGTERM"), (signal.SIGINT, 130, "interrupted (Ctrl-C)")]
+)
 def test_sigterm_and_ctrl_c_stop_cleanly_with_one_line(corpus, tmp_path, sig, code, said):
     out = tmp_path / "out"
     pipeline.run(_raw(tmp_path / "seed", names=(F002,)), out)
@@ -461,6 +506,7 @@ def test_killing_the_etl_leaves_no_worker_behind(corpus, tmp_path):
 
 # --- fault injection: the ETL killed at random points ---------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def full_run(corpus, tmp_path_factory) -> float:
     """How long an uninterrupted run of the corpus takes here (the range the kills are drawn from)."""
@@ -473,12 +519,16 @@ def full_run(corpus, tmp_path_factory) -> float:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_killed_at_a_random_point_the_outputs_are_old_or_new_and_complete(corpus, full_run, tmp_path, seed):
     import random
+
     out = tmp_path / "out"
     pipeline.run(_raw(tmp_path / "seed", names=(F002,)), out)
     before = _snapshot(out)
     at = random.Random(seed).uniform(0.2, full_run)
-    process = subprocess.Popen([*ETL, "--raw", str(corpus), "--out", str(out), "--jobs", "2"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*ETL, "--raw", str(corpus), "--out", str(out), "--jobs", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline, children = time.time() + at, []
     while time.time() < deadline and process.poll() is None:
         children = _descendants(process.pid) or children

@@ -54,7 +54,9 @@ def _make_project(root: Path) -> Path:
     (root / "data" / "processed").mkdir(parents=True)
     # what the ETL built the tables from: the index names it (reports never rebuild tables)
     (root / "data" / "processed" / "run.json").write_text(
-        json.dumps({"raw_files": {"001.txt": "a" * 64, "002.txt": "b" * 64}, "code": "0123456789abcdef"}), encoding="utf-8")
+        json.dumps({"raw_files": {"001.txt": "a" * 64, "002.txt": "b" * 64}, "code": "0123456789abcdef"}),
+        encoding="utf-8",
+    )
     shutil.copytree(FIXTURES, root / "notebooks")
     return root
 
@@ -172,11 +174,15 @@ def test_failed_report_keeps_last_good_outputs(first_run):
     assert row["html"] == "html/failing_report__all.html"  # linked as the last good HTML
     # ... and the failed execution is kept for debugging, with its traceback.
     failed = nbformat.read(out / "executed" / "failed" / "failing_report__all.ipynb", as_version=4)
-    errors = [o for c in failed.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    errors = [
+        o for c in failed.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"
+    ]
     assert errors and errors[0].ename == "RuntimeError"
     assert row["failed_notebook"] == "executed/failed/failing_report__all.ipynb"
     # the figures and findings of the last good run too (the notebook only ever wrote to its staging folder)
-    assert (out / "figures" / "failing_report" / "all" / "findings.json").read_text(encoding="utf-8") == '{"last": "good"}'
+    assert (out / "figures" / "failing_report" / "all" / "findings.json").read_text(
+        encoding="utf-8"
+    ) == '{"last": "good"}'
 
 
 def test_a_killed_runs_leftovers_are_removed_by_the_next_run(first_run):
@@ -275,7 +281,11 @@ def test_project_config_is_valid():
     assert sets["all"] == reports.DEFAULT_PARAMS
     assert sets["chaoyang"]["district"] == "朝阳区" and sets["fengtai"]["district"] == "丰台区"
     departments = {p["department"] for p in sets.values()} - {"all"}
-    assert departments == {"北京市朝阳区城市管理监督指挥中心", "丰台区城市管理指挥中心", "北京市朝阳区人民政府小关街道办事处"}
+    assert departments == {
+        "北京市朝阳区城市管理监督指挥中心",
+        "丰台区城市管理指挥中心",
+        "北京市朝阳区人民政府小关街道办事处",
+    }
     for name, params in sets.items():
         if params["department"] != "all":
             assert name.startswith("dept-")
@@ -299,7 +309,10 @@ GOOD_NOTEBOOKS = "notebooks:\n  - path: notebooks/a.ipynb\n"
         (GOOD_NOTEBOOKS + "parameter_sets:\n  - name: x\n    params: {lang: fr}\n", "lang"),
         (GOOD_NOTEBOOKS + "parameter_sets:\n  - name: x\n    params: {year: '2021'}\n", "year"),
         (GOOD_NOTEBOOKS + "parameter_sets:\n  - name: x\n    params: {figures_dir: /tmp}\n", "set by the runner"),
-        (GOOD_NOTEBOOKS + "parameter_sets:\n  - name: x\n    params: {distrct: 朝阳区}\n", r"unknown parameter\(s\) distrct"),
+        (
+            GOOD_NOTEBOOKS + "parameter_sets:\n  - name: x\n    params: {distrct: 朝阳区}\n",
+            r"unknown parameter\(s\) distrct",
+        ),
         ("notebooks:\n  - path: notebooks/a.ipynb\n    sets: [nope]\n" + GOOD_SETS, "unknown sets"),
         (GOOD_NOTEBOOKS + GOOD_SETS + "notebook: typo\n", "unknown keys"),
         (GOOD_SETS, "no notebooks"),
@@ -395,7 +408,9 @@ def test_concurrent_run_is_refused(tmp_path):
     with FileLock(str(out / ".run.lock")):
         with pytest.raises(RuntimeError, match="in progress"):
             reports.run_reports(config, project_root=project, output_dir=out)
-        code, stdout, stderr = _run_cli(["--config", str(config), "--project-root", str(project), "--output-dir", str(out)])
+        code, stdout, stderr = _run_cli(
+            ["--config", str(config), "--project-root", str(project), "--output-dir", str(out)]
+        )
     assert code == 2 and stdout == ""
     assert "another report run is in progress" in stderr
 
@@ -453,10 +468,20 @@ def test_table_html_escapes_sorts_and_links():
 
     from selfeval.analysis import present
 
-    frame = pd.DataFrame({"form_id": ["f#001", "f#002"], "project_name": [XSS, "路灯"],
-                          "full_year_budget": [1234.5, None], "level1": ["output", "cost"]})
-    html = present.table_html(frame, [present.col(c) for c in ("project_name:form", "full_year_budget:money",
-                                                              "level1:code:level1")], "zh", "t")
+    frame = pd.DataFrame(
+        {
+            "form_id": ["f#001", "f#002"],
+            "project_name": [XSS, "路灯"],
+            "full_year_budget": [1234.5, None],
+            "level1": ["output", "cost"],
+        }
+    )
+    html = present.table_html(
+        frame,
+        [present.col(c) for c in ("project_name:form", "full_year_budget:money", "level1:code:level1")],
+        "zh",
+        "t",
+    )
     assert XSS not in html and XSS_ESCAPED in html
     assert '<th scope="col"' in html and "<th></th>" not in html  # no index column
     assert 'data-sort="1234.5"' in html and ">1,234.50<" in html and ">—<" in html

@@ -1,4 +1,5 @@
 """The single column declaration: the docs and the data package follow from it."""
+
 import json
 
 import etl
@@ -36,7 +37,9 @@ def test_validation_refuses_a_text_column_of_another_dtype(seed_tables):
 
     projects = seed_tables["projects"]
     schema.validate("projects", projects)
-    for wrong in (projects.assign(project_name=projects["project_name"].astype(object)),
-                  projects.assign(project_name=projects["project_name"].astype("string[python]"))):
+    for wrong in (
+        projects.assign(project_name=projects["project_name"].astype(object)),
+        projects.assign(project_name=projects["project_name"].astype("string[python]")),
+    ):
         with pytest.raises((pandera.errors.SchemaError, pandera.errors.SchemaErrors), match="project_name"):
             schema.validate("projects", wrong)

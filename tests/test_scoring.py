@@ -4,6 +4,7 @@ Seed rows are named by file, form and raw line; every printed value asserted bel
 was read in data/raw/ (002 = Fengtai 2024, 003 = Chaoyang Xiaoguan 2022, 000 =
 Chaoyang 2021). Rule numbers are worked out by hand in the comments.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,18 +51,24 @@ def is_null(value):
 
 # --- the rule on plain numbers --------------------------------------------------------------
 
-@pytest.mark.parametrize("comparator, level1, level2, expected", [
-    (">=", "output", "quantity", "higher"), (">", "output", "quantity", "higher"),
-    ("<=", "output", "quality", "lower"), ("<", "output", "quality", "lower"),
-    ("=", "output", "quantity", "exact"),
-    (None, "output", "cost", "lower"),           # 成本指标 under 产出指标 (2021/2022 forms)
-    (None, "cost", "economic_cost", "lower"),    # 成本指标 as level-1 (2024 forms)
-    (None, "output", "quantity", "higher"),
-    (None, "satisfaction", "satisfaction", "higher"),
-    (">=", "output", "cost", "lower"),           # issue 12: a cost is lower-is-better whatever is printed
-    (">", "cost", "economic_cost", "lower"),
-    ("=", "output", "cost", "lower"),
-])
+
+@pytest.mark.parametrize(
+    "comparator, level1, level2, expected",
+    [
+        (">=", "output", "quantity", "higher"),
+        (">", "output", "quantity", "higher"),
+        ("<=", "output", "quality", "lower"),
+        ("<", "output", "quality", "lower"),
+        ("=", "output", "quantity", "exact"),
+        (None, "output", "cost", "lower"),  # 成本指标 under 产出指标 (2021/2022 forms)
+        (None, "cost", "economic_cost", "lower"),  # 成本指标 as level-1 (2024 forms)
+        (None, "output", "quantity", "higher"),
+        (None, "satisfaction", "satisfaction", "higher"),
+        (">=", "output", "cost", "lower"),  # issue 12: a cost is lower-is-better whatever is printed
+        (">", "cost", "economic_cost", "lower"),
+        ("=", "output", "cost", "lower"),
+    ],
+)
 def test_direction(comparator, level1, level2, expected):
     assert direction_of(comparator, level1, level2) == expected
 
@@ -111,9 +118,21 @@ def test_budget_rule_score_and_grades_and_bands():
     assert budget_rule_score(1.2, 10) == 10  # capped at the weight
     assert budget_rule_score(None, 10) is None
     assert [grade(x) for x in (100, 90, 89.99, 80, 79.99, 60, 59.99)] == [
-        "excellent", "excellent", "good", "good", "fair", "fair", "poor"]
+        "excellent",
+        "excellent",
+        "good",
+        "good",
+        "fair",
+        "fair",
+        "poor",
+    ]
     assert [score_band(s, 10) for s in (10, 8, 7.99, 6, 5.99)] == [
-        "achieved", "achieved", "partly_achieved", "partly_achieved", "not_achieved"]
+        "achieved",
+        "achieved",
+        "partly_achieved",
+        "partly_achieved",
+        "not_achieved",
+    ]
 
 
 def test_rate_basis_names_the_denominator_the_printed_rate_matches():
@@ -134,19 +153,22 @@ def test_rule_options_are_validated():
     assert HAIDIAN_2016.budget_denominator == "initial" and FINANCE_SOFTWARE.lower_missed == "linear"
 
 
-@pytest.mark.parametrize("target, actual, reason", [
-    ("1205名监督员、133名座席员", "监督员月均911人；座席员月均128人", "compound"),  # 000 line 88
-    ("按月支付", "已完成", "qualitative"),                                          # 000 line 108
-    ("受益群众满意度达到80%", "已完成", "qualitative"),                              # 000 line 139
-    ("正常运转", None, "actual missing"),                                           # 002 line 343
-    (None, "90%", "target missing"),                                                # 003 line 894
-    ("268件", "100%", "units not comparable"),                                      # 003 line 40
-    ("优良中低差", "优", "rating"),                                                  # 003 line 939
-    ("≥15个", "≥15个", "actual repeats target"),                                   # 003 line 958
-    ("≤153.48万元", "≤153.4", "actual is a bound"),                                # 002 line 127
-    ("≥400000", "40000", None),                                                     # 002 line 82
-    ("100%", "100%", None),                                                         # 003: a value, verbatim
-])
+@pytest.mark.parametrize(
+    "target, actual, reason",
+    [
+        ("1205名监督员、133名座席员", "监督员月均911人；座席员月均128人", "compound"),  # 000 line 88
+        ("按月支付", "已完成", "qualitative"),  # 000 line 108
+        ("受益群众满意度达到80%", "已完成", "qualitative"),  # 000 line 139
+        ("正常运转", None, "actual missing"),  # 002 line 343
+        (None, "90%", "target missing"),  # 003 line 894
+        ("268件", "100%", "units not comparable"),  # 003 line 40
+        ("优良中低差", "优", "rating"),  # 003 line 939
+        ("≥15个", "≥15个", "actual repeats target"),  # 003 line 958
+        ("≤153.48万元", "≤153.4", "actual is a bound"),  # 002 line 127
+        ("≥400000", "40000", None),  # 002 line 82
+        ("100%", "100%", None),  # 003: a value, verbatim
+    ],
+)
 def test_unverifiable_reasons(target, actual, reason):
     out = assess(target, actual, "output", "quantity", 10, 10)
     assert out["unverifiable_reason"] == reason
@@ -162,11 +184,20 @@ def test_kept_self_score_is_capped_at_the_weight():
 
 # --- seed forms ---------------------------------------------------------------------------
 
+
 def test_every_form_and_indicator_is_rescored(seed_tables):
     projects, ind = seed_tables["projects"], seed_tables["indicators"]
     assert len(projects) == 70
-    for column in ("computed_execution_rate", "rule_budget_score", "self_total", "rule_total",
-                   "verifiable_weight_share", "inflation", "self_grade", "rule_grade"):
+    for column in (
+        "computed_execution_rate",
+        "rule_budget_score",
+        "self_total",
+        "rule_total",
+        "verifiable_weight_share",
+        "inflation",
+        "self_grade",
+        "rule_grade",
+    ):
         assert projects[column].notna().all(), column
     assert ind["target_kind"].notna().all() and ind["actual_kind"].notna().all()
     assert ind["rule_score"].notna().all()
@@ -181,9 +212,21 @@ def test_every_form_and_indicator_is_rescored(seed_tables):
     expected = (projects.set_index("form_id")["rule_budget_score"] + sums).round(2)
     assert (projects.set_index("form_id")["rule_total"] - expected).abs().max() < 1e-9
     assert set(schema.columns("indicators")) >= {
-        "target_comparator", "target_number", "target_unit", "target_kind",
-        "actual_comparator", "actual_number", "actual_unit", "actual_kind",
-        "direction", "met", "attainment_ratio", "verifiable", "unverifiable_reason", "rule_score"}
+        "target_comparator",
+        "target_number",
+        "target_unit",
+        "target_kind",
+        "actual_comparator",
+        "actual_number",
+        "actual_unit",
+        "actual_kind",
+        "direction",
+        "met",
+        "attainment_ratio",
+        "verifiable",
+        "unverifiable_reason",
+        "rule_score",
+    }
 
 
 def test_002_line_82_missed_target_rescored(seed_tables):

@@ -1,5 +1,6 @@
 """Level labels repaired across twin forms (selfeval/twins.py), on the cases of issue 12 read by
 hand from data/raw/002_fd002be877c499a2.txt (PDF export: merged level cells printed off their row)."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,20 +24,26 @@ def issue(tables, form, line):
     return found.iloc[0]
 
 
-@pytest.mark.parametrize("form, line, name, level1, level2", [
-    # lines 164-169: 可持续影响指标 printed on line 164 only; 软件维护成本 ... 应用系统维护成本 are the
-    # 经济成本指标 block of twin form 3 (lines 97-100), between 可持续影响 and 满意度
-    (5, 165, "软件维护成本", "cost", "economic_cost"), (5, 166, "数据维护成本", "cost", "economic_cost"),
-    (5, 167, "年度维护成本变化率", "cost", "economic_cost"), (5, 168, "应用系统维护成本", "cost", "economic_cost"),
-    # line 201: 租用专线成本 printed with 满意度指标 (the label of line 202); 经济成本指标 on line 200,
-    # and in twin form 7 (line 234) it is an economic cost
-    (6, 201, "租用专线成本", "cost", "economic_cost"),
-    # lines 341 / 417: 单位人员成本 just above the row that prints 成本指标 (342 / 418)
-    (11, 341, "单位人员成本", "output", "cost"), (14, 417, "单位人员成本", "output", "cost"),
-    # line 419: 保障城市运行指挥中心系统的正常运转 carried as cost from 418; social benefit in the
-    # twins (form 11 line 343, 13 line 393, 15 line 444), and 社会效益指标 starts on line 420
-    (14, 419, "保障城市运行指挥中心系统的正常运转", "effect", "social_benefit"),
-])
+@pytest.mark.parametrize(
+    "form, line, name, level1, level2",
+    [
+        # lines 164-169: 可持续影响指标 printed on line 164 only; 软件维护成本 ... 应用系统维护成本 are the
+        # 经济成本指标 block of twin form 3 (lines 97-100), between 可持续影响 and 满意度
+        (5, 165, "软件维护成本", "cost", "economic_cost"),
+        (5, 166, "数据维护成本", "cost", "economic_cost"),
+        (5, 167, "年度维护成本变化率", "cost", "economic_cost"),
+        (5, 168, "应用系统维护成本", "cost", "economic_cost"),
+        # line 201: 租用专线成本 printed with 满意度指标 (the label of line 202); 经济成本指标 on line 200,
+        # and in twin form 7 (line 234) it is an economic cost
+        (6, 201, "租用专线成本", "cost", "economic_cost"),
+        # lines 341 / 417: 单位人员成本 just above the row that prints 成本指标 (342 / 418)
+        (11, 341, "单位人员成本", "output", "cost"),
+        (14, 417, "单位人员成本", "output", "cost"),
+        # line 419: 保障城市运行指挥中心系统的正常运转 carried as cost from 418; social benefit in the
+        # twins (form 11 line 343, 13 line 393, 15 line 444), and 社会效益指标 starts on line 420
+        (14, 419, "保障城市运行指挥中心系统的正常运转", "effect", "social_benefit"),
+    ],
+)
 def test_issue_cases_repaired(seed_tables, form, line, name, level1, level2):
     r = row(seed_tables, form, line)
     assert r.indicator_name == name
@@ -67,9 +74,19 @@ def test_correct_labels_are_left_alone(seed_tables):
 
 
 def _rows(form, labels):
-    return [{"form_id": form, "indicator_order": i + 1, "line": 10 * int(form[-1]) + i, "indicator_name": name,
-             "level1": l1, "level2": l2, "level1_raw": None, "level2_raw": l2}
-            for i, (name, l1, l2) in enumerate(labels)]
+    return [
+        {
+            "form_id": form,
+            "indicator_order": i + 1,
+            "line": 10 * int(form[-1]) + i,
+            "indicator_name": name,
+            "level1": l1,
+            "level2": l2,
+            "level1_raw": None,
+            "level2_raw": l2,
+        }
+        for i, (name, l1, l2) in enumerate(labels)
+    ]
 
 
 def test_unresolved_disagreement_names_both_forms():

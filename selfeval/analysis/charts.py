@@ -403,8 +403,12 @@ def _points(artist) -> int:
 def dense_artists(fig, limit: int = RASTERIZE_ABOVE) -> list:
     """The figure's not yet rasterized collections and lines with more than *limit* points,
     which save_figure() embeds in the SVG as an image."""
-    return [artist for ax in fig.axes for artist in (*ax.collections, *ax.lines)
-            if not artist.get_rasterized() and _points(artist) > limit]
+    return [
+        artist
+        for ax in fig.axes
+        for artist in (*ax.collections, *ax.lines)
+        if not artist.get_rasterized() and _points(artist) > limit
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -412,8 +416,14 @@ def dense_artists(fig, limit: int = RASTERIZE_ABOVE) -> list:
 # ---------------------------------------------------------------------------
 # Okabe-Ito (colour-blind safe), the palette of every chart: a main colour, one for what
 # the chart warns about, one for the good side, and grey for reference lines.
-PALETTE = {"main": "#0072B2", "warn": "#D55E00", "good": "#009E73", "other": "#E69F00",
-           "muted": "#999999", "ref": "#444444"}
+PALETTE = {
+    "main": "#0072B2",
+    "warn": "#D55E00",
+    "good": "#009E73",
+    "other": "#E69F00",
+    "muted": "#999999",
+    "ref": "#444444",
+}
 SERIES = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#999999"]
 NAME_WIDTH = 22  # characters per line of a project name on an axis or a label
 
@@ -442,8 +452,17 @@ def hbar(ax, names, values, *, fmt, warn=None, ref: float | None = None, ref_lab
     if ref is not None:
         ax.axvline(ref, color=PALETTE["ref"], lw=1, ls="--")
         if ref_label:
-            ax.annotate(ref_label, xy=(ref, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=9, color=PALETTE["ref"])
+            ax.annotate(
+                ref_label,
+                xy=(ref, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                color=PALETTE["ref"],
+            )
     return bars
 
 
@@ -471,8 +490,13 @@ def stacked_hbar(ax, frame, *, colors=None, fmt=lambda v: f"{v:.0f}%", min_label
         values = [float(v) for v in frame[column]]
         color = (colors or {}).get(column, SERIES[i % len(SERIES)])
         bars = ax.barh(range(len(frame)), values, left=left, color=color, label=str(column))
-        ax.bar_label(bars, labels=[fmt(v) if v >= min_label else "" for v in values], label_type="center",
-                     fontsize=9, color="white")
+        ax.bar_label(
+            bars,
+            labels=[fmt(v) if v >= min_label else "" for v in values],
+            label_type="center",
+            fontsize=9,
+            color="white",
+        )
         left = [a + b for a, b in zip(left, values)]
     ax.set_yticks(range(len(frame)), [wrap(n) for n in frame.index])
     ax.invert_yaxis()
@@ -480,8 +504,9 @@ def stacked_hbar(ax, frame, *, colors=None, fmt=lambda v: f"{v:.0f}%", min_label
     ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncols=min(len(frame.columns), 4), fontsize=9)
 
 
-def bubbles(ax, x, y, names, *, label_top: int = 3, score=None, diagonal: str | None = None,
-            size_note: str | None = None):
+def bubbles(
+    ax, x, y, names, *, label_top: int = 3, score=None, diagonal: str | None = None, size_note: str | None = None
+):
     """A scatter where forms at the same point are one circle sized by their count (the
     count printed inside); the *label_top* forms with the highest *score* are labelled
     with their project name. *diagonal*: label of a y = x line, drawn when given."""
@@ -492,25 +517,58 @@ def bubbles(ax, x, y, names, *, label_top: int = 3, score=None, diagonal: str | 
     frame = frame.dropna(subset=["x", "y"])
     groups = frame.groupby(["x", "y"]).size().rename("n").reset_index()
     # area grows with the square root of the count: 53 forms on one point stay a circle, not a blot
-    ax.scatter(groups["x"], groups["y"], s=50 * groups["n"] ** 0.5 + 10, color=PALETTE["main"], alpha=0.6,
-               edgecolor="white", linewidth=0.8, zorder=3)
+    ax.scatter(
+        groups["x"],
+        groups["y"],
+        s=50 * groups["n"] ** 0.5 + 10,
+        color=PALETTE["main"],
+        alpha=0.6,
+        edgecolor="white",
+        linewidth=0.8,
+        zorder=3,
+    )
     for row in groups[groups["n"] > 1].itertuples():
-        ax.annotate(f"{row.n}", (row.x, row.y), ha="center", va="center", fontsize=8, color="white",
-                    fontweight="bold", zorder=4)
+        ax.annotate(
+            f"{row.n}", (row.x, row.y), ha="center", va="center", fontsize=8, color="white", fontweight="bold", zorder=4
+        )
     if diagonal:
         lo = min(frame["x"].min(), frame["y"].min())
         hi = max(frame["x"].max(), frame["y"].max())
         ax.plot([lo, hi], [lo, hi], color=PALETTE["ref"], lw=1, ls="--", zorder=2)
         # labelled near its low end, away from the crowd of forms at the top right
         at = lo + 0.12 * (hi - lo)
-        ax.annotate(diagonal, xy=(at, at), xytext=(8, -4), textcoords="offset points", ha="left", va="top",
-                    fontsize=9, color=PALETTE["ref"])
+        ax.annotate(
+            diagonal,
+            xy=(at, at),
+            xytext=(8, -4),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=9,
+            color=PALETTE["ref"],
+        )
     top = frame.sort_values("score", ascending=False).head(label_top) if label_top else frame.iloc[:0]
     for i, row in enumerate(top.itertuples()):
-        ax.annotate(wrap(row.name, 14), (row.x, row.y), xytext=(12, -14 - 16 * (i % 2)), textcoords="offset points",
-                    fontsize=8, color=PALETTE["warn"], arrowprops={"arrowstyle": "-", "color": PALETTE["muted"],
-                                                                  "lw": 0.6}, zorder=5)
+        ax.annotate(
+            wrap(row.name, 14),
+            (row.x, row.y),
+            xytext=(12, -14 - 16 * (i % 2)),
+            textcoords="offset points",
+            fontsize=8,
+            color=PALETTE["warn"],
+            arrowprops={"arrowstyle": "-", "color": PALETTE["muted"], "lw": 0.6},
+            zorder=5,
+        )
     if size_note:
-        ax.annotate(size_note, xy=(1.0, 1.0), xycoords="axes fraction", xytext=(0, 2), textcoords="offset points",
-                    ha="right", va="bottom", fontsize=8, color=PALETTE["muted"])
+        ax.annotate(
+            size_note,
+            xy=(1.0, 1.0),
+            xycoords="axes fraction",
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            color=PALETTE["muted"],
+        )
     ax.margins(0.08)

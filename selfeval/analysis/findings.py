@@ -8,6 +8,7 @@ self-awarded points and the inflation range (self - rule ... self - substantiate
 whole corpus and by unit, with the forms named; then the other measures.
 Run etl.py first: this reads the tables as they are and rebuilds nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,10 +24,24 @@ from selfeval.score.values import EVIDENCE_CLASSES
 from selfeval.store import outputs
 
 # after the two leading measures, in this order
-OTHERS = ["forms_off_rule", "grade_changes", "full_self_score", "missed_targets", "weight_split",
-          "bare_claim_achievements", "empty_notes_on_misses", "verifiable_weight_share", "cost_restates_budget",
-          "near_duplicate_names", "execution_rate", "under_execution", "budget_changed",
-          "execution_vs_indicator_score", "forms_not_adding_up", "checks_fired"]
+OTHERS = [
+    "forms_off_rule",
+    "grade_changes",
+    "full_self_score",
+    "missed_targets",
+    "weight_split",
+    "bare_claim_achievements",
+    "empty_notes_on_misses",
+    "verifiable_weight_share",
+    "cost_restates_budget",
+    "near_duplicate_names",
+    "execution_rate",
+    "under_execution",
+    "budget_changed",
+    "execution_vs_indicator_score",
+    "forms_not_adding_up",
+    "checks_fired",
+]
 
 
 def compute(tables: dict[str, pd.DataFrame]) -> dict[str, measures.Result]:
@@ -40,32 +55,43 @@ def _pct(x) -> str:
 
 def render(results: dict[str, measures.Result], tables: dict[str, pd.DataFrame], source: str = "data/processed") -> str:
     p = tables["projects"]
-    lines = [f"What the seed data shows ({source}: {len(p)} forms from {p['source_file'].nunique()} files, "
-             f"{len(tables['indicators'])} indicators)"]
+    lines = [
+        f"What the seed data shows ({source}: {len(p)} forms from {p['source_file'].nunique()} files, "
+        f"{len(tables['indicators'])} indicators)"
+    ]
     profile = results["evidence_profile"]
     lines.append(f"- {profile.text}.")
-    lines.append("  Classes: measured = a value of its own (the budget line when its amounts are printed); restated = "
-                 "the actual repeats the target (≥90% -> 90%); bare claim = 已完成, 达标, 可达到预期指标, 优, ...")
+    lines.append(
+        "  Classes: measured = a value of its own (the budget line when its amounts are printed); restated = "
+        "the actual repeats the target (≥90% -> 90%); bare claim = 已完成, 达标, 可达到预期指标, 优, ..."
+    )
     lines.append("  By unit (forms: " + " / ".join(c.replace("_", " ") for c in EVIDENCE_CLASSES) + "):")
     for unit, row in (profile.by_unit if profile.by_unit is not None else pd.DataFrame()).iterrows():
-        lines.append(f"    {unit}: {int(row['forms'])} forms: "
-                     + " / ".join(_pct(row[c]) for c in EVIDENCE_CLASSES))
+        lines.append(f"    {unit}: {int(row['forms'])} forms: " + " / ".join(_pct(row[c]) for c in EVIDENCE_CLASSES))
     inflation = results["inflation_range"]
     lines.append(f"- {inflation.text}.")
     lines.append("  By unit (forms; mean self, rule, substantiated; range of inflation):")
     for unit, row in (inflation.by_unit if inflation.by_unit is not None else pd.DataFrame()).iterrows():
-        lines.append(f"    {unit}: {int(row['forms'])} forms; {row['self_mean']:.2f}, {row['rule_mean']:.2f}, "
-                     f"{row['substantiated_mean']:.2f}; {row['lower']:+.2f} to {row['upper']:+.2f}")
-    lines.append("  Forms (self / rule / substantiated, grades 自评/规则/有据, range; measured share of the points; "
-                 "forms with the same numbers on one line):")
+        lines.append(
+            f"    {unit}: {int(row['forms'])} forms; {row['self_mean']:.2f}, {row['rule_mean']:.2f}, "
+            f"{row['substantiated_mean']:.2f}; {row['lower']:+.2f} to {row['upper']:+.2f}"
+        )
+    lines.append(
+        "  Forms (self / rule / substantiated, grades 自评/规则/有据, range; measured share of the points; "
+        "forms with the same numbers on one line):"
+    )
     shares = profile.forms.set_index("form_id")["measured_share"]
     forms = inflation.forms.assign(measured=inflation.forms["form_id"].map(shares))
     for unit, group in forms.groupby(forms["unit"].fillna("(not printed)"), sort=True):
         lines.append(f"    {unit}:")
-        group = group.assign(key=[
-            f"{r.self_total:.2f} / {r.rule_total:.2f} / {r.substantiated_total:.2f} "
-            + "/".join(GRADE_ZH.get(g, "-") for g in (r.self_grade, r.rule_grade, r.substantiated_grade))
-            + f", {r.lower:+.2f} to {r.upper:+.2f}; measured {_pct(r.measured)}" for r in group.itertuples()])
+        group = group.assign(
+            key=[
+                f"{r.self_total:.2f} / {r.rule_total:.2f} / {r.substantiated_total:.2f} "
+                + "/".join(GRADE_ZH.get(g, "-") for g in (r.self_grade, r.rule_grade, r.substantiated_grade))
+                + f", {r.lower:+.2f} to {r.upper:+.2f}; measured {_pct(r.measured)}"
+                for r in group.itertuples()
+            ]
+        )
         for key, same in sorted(group.groupby("key", sort=False), key=lambda kv: -kv[1]["upper"].iloc[0]):
             if len(same) == 1:
                 r = same.iloc[0]
@@ -81,8 +107,9 @@ def render(results: dict[str, measures.Result], tables: dict[str, pd.DataFrame],
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--processed", type=Path, default=PROCESSED_DIR, help="folder of the tables (data/processed)")
-    parser.add_argument("--update-readme", action="store_true",
-                        help="also write the list into README.md between its findings markers")
+    parser.add_argument(
+        "--update-readme", action="store_true", help="also write the list into README.md between its findings markers"
+    )
     args = parser.parse_args(argv)
     try:
         tables = outputs.read_tables(args.processed)

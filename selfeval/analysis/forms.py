@@ -5,6 +5,7 @@ The tables say where each form starts (projects.first_line) and how its file was
 same file. Only text exports have printed lines; a document's lines are its reader's rows
 (selfeval/extract/formats), so its form page shows the parsed fields only.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,8 +24,9 @@ def raw_lines(raw_dir: Path, projects: pd.DataFrame, files: pd.DataFrame | None)
             continue
         text = path.read_bytes().decode(encoding, errors="replace")
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        starts = sorted((int(first), form_id) for form_id, first in zip(forms["form_id"], forms["first_line"])
-                        if pd.notna(first))
+        starts = sorted(
+            (int(first), form_id) for form_id, first in zip(forms["form_id"], forms["first_line"]) if pd.notna(first)
+        )
         for k, (first, form_id) in enumerate(starts):
             end = starts[k + 1][0] - 1 if k + 1 < len(starts) else len(lines)
             out[str(form_id)] = [(n, lines[n - 1]) for n in range(first, end + 1) if lines[n - 1].strip()]

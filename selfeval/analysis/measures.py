@@ -29,6 +29,7 @@ NOTEBOOKS maps each notebook ('01_budget_execution', '02_score_inflation',
 '03_indicator_phrasing') to its headline measures. Thresholds are module constants, named
 in each measure's definition, so a number means the same everywhere.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -87,15 +88,22 @@ class Result:
         if self.left_out.empty:
             return ""
         counts = self.left_out.groupby("reason", sort=False).size()
-        return "; ".join(f"{n} form{'s' if n != 1 else ''} {reason if n != 1 else _singular(reason)}"
-                         for reason, n in counts.items())
+        return "; ".join(
+            f"{n} form{'s' if n != 1 else ''} {reason if n != 1 else _singular(reason)}" for reason, n in counts.items()
+        )
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "label_en": self.measure.label_en, "label_zh": self.measure.label_zh,
-                "unit": self.measure.unit, "threshold": self.measure.threshold, "value": _plain(self.value),
-                "forms": [f"{r.form_id} {r.project_name}" for r in self.forms.itertuples()],
-                "left_out": [f"{r.form_id}: {r.reason}" for r in self.left_out.itertuples()],
-                "text": self.text}
+        return {
+            "name": self.name,
+            "label_en": self.measure.label_en,
+            "label_zh": self.measure.label_zh,
+            "unit": self.measure.unit,
+            "threshold": self.measure.threshold,
+            "value": _plain(self.value),
+            "forms": [f"{r.form_id} {r.project_name}" for r in self.forms.itertuples()],
+            "left_out": [f"{r.form_id}: {r.reason}" for r in self.left_out.itertuples()],
+            "text": self.text,
+        }
 
 
 MEASURES: dict[str, Measure] = {}
@@ -103,9 +111,11 @@ MEASURES: dict[str, Measure] = {}
 
 def measure(name, label_zh, label_en, unit, definition_en, definition_zh, threshold=None):
     """Register the decorated function as the measure `name`."""
+
     def register(function):
         MEASURES[name] = Measure(name, label_zh, label_en, unit, definition_en, definition_zh, threshold, function)
         return function
+
     return register
 
 
@@ -117,12 +127,29 @@ def compute(tables: dict[str, pd.DataFrame], names=None) -> dict[str, Result]:
 
 
 NOTEBOOKS = {
-    "01_budget_execution": ["execution_rate", "under_execution", "budget_changed", "execution_vs_indicator_score",
-                            "cost_restates_budget"],
-    "02_score_inflation": ["evidence_profile", "inflation_range", "forms_off_rule", "grade_changes",
-                           "missed_targets", "full_self_score", "weight_split"],
-    "03_indicator_phrasing": ["evidence_profile", "bare_claim_achievements", "verifiable_weight_share",
-                              "empty_notes_on_misses", "near_duplicate_names"],
+    "01_budget_execution": [
+        "execution_rate",
+        "under_execution",
+        "budget_changed",
+        "execution_vs_indicator_score",
+        "cost_restates_budget",
+    ],
+    "02_score_inflation": [
+        "evidence_profile",
+        "inflation_range",
+        "forms_off_rule",
+        "grade_changes",
+        "missed_targets",
+        "full_self_score",
+        "weight_split",
+    ],
+    "03_indicator_phrasing": [
+        "evidence_profile",
+        "bare_claim_achievements",
+        "verifiable_weight_share",
+        "empty_notes_on_misses",
+        "near_duplicate_names",
+    ],
 }
 
 
@@ -134,10 +161,12 @@ def headline(tables: dict[str, pd.DataFrame], notebook: str) -> list[Result]:
 
 # --- helpers -------------------------------------------------------------------------------
 
+
 def _prepared(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     projects = tables["projects"]
     if "unit" not in projects:
         from selfeval.analysis import notebook  # the one definition of a form's unit
+
         projects = projects.assign(unit=notebook.unit_name(projects))
     return {**tables, "projects": projects.reset_index(drop=True)}
 
@@ -160,18 +189,27 @@ def _plain(value):
 
 def _forms(projects: pd.DataFrame, mask=None, **columns) -> pd.DataFrame:
     p = projects if mask is None else projects[np.asarray(mask, dtype=bool)]
-    out = pd.DataFrame({"form_id": p["form_id"].astype(str), "project_name": p["project_name"].astype(object),
-                        "unit": p["unit"].astype(object)})
+    out = pd.DataFrame(
+        {
+            "form_id": p["form_id"].astype(str),
+            "project_name": p["project_name"].astype(object),
+            "unit": p["unit"].astype(object),
+        }
+    )
     for name, values in columns.items():
-        out[name] = (values[np.asarray(mask, dtype=bool)] if mask is not None else values).to_numpy() \
-            if isinstance(values, pd.Series) else values
+        out[name] = (
+            (values[np.asarray(mask, dtype=bool)] if mask is not None else values).to_numpy()
+            if isinstance(values, pd.Series)
+            else values
+        )
     return out.reset_index(drop=True)
 
 
 def _left_out(projects: pd.DataFrame, mask, reason: str) -> pd.DataFrame:
     p = projects[np.asarray(mask, dtype=bool)]
-    return pd.DataFrame({"form_id": p["form_id"].astype(str), "project_name": p["project_name"].astype(object),
-                         "reason": reason}).reset_index(drop=True)
+    return pd.DataFrame(
+        {"form_id": p["form_id"].astype(str), "project_name": p["project_name"].astype(object), "reason": reason}
+    ).reset_index(drop=True)
 
 
 def _none_left_out() -> pd.DataFrame:
@@ -224,7 +262,8 @@ def _points_by_class(projects: pd.DataFrame, indicators: pd.DataFrame) -> pd.Dat
     weight them: printed budget score + indicator scores)."""
     ind = indicators[indicators["form_id"].isin(projects["form_id"])]
     points = ind.assign(score=_float(ind["score"]).fillna(0)).pivot_table(
-        index="form_id", columns="evidence", values="score", aggfunc="sum", fill_value=0.0)
+        index="form_id", columns="evidence", values="score", aggfunc="sum", fill_value=0.0
+    )
     points = points.reindex(columns=list(EVIDENCE_CLASSES), fill_value=0.0).reindex(projects["form_id"], fill_value=0.0)
     budget = _float(projects["budget_score"]).fillna(0).to_numpy()
     has_amounts = projects["rule_budget_score"].notna().to_numpy()
@@ -233,11 +272,16 @@ def _points_by_class(projects: pd.DataFrame, indicators: pd.DataFrame) -> pd.Dat
     return points.reset_index(drop=True)
 
 
-@measure("evidence_profile", "自评得分的证据构成", "Evidence behind the self-awarded points", "share of points",
-         "Of all self-awarded points (printed budget score + indicator scores), the share whose actual is "
-         "measured (a value of its own; the budget line when its amounts are printed), restated (repeats the "
-         "target), a bare claim (已完成, 达标, ...) or missing.",
-         "自评得分(预算执行得分+各指标得分)中，实际完成值为实测值、复述指标值、空泛声明或缺失的得分所占比例。")
+@measure(
+    "evidence_profile",
+    "自评得分的证据构成",
+    "Evidence behind the self-awarded points",
+    "share of points",
+    "Of all self-awarded points (printed budget score + indicator scores), the share whose actual is "
+    "measured (a value of its own; the budget line when its amounts are printed), restated (repeats the "
+    "target), a bare claim (已完成, 达标, ...) or missing.",
+    "自评得分(预算执行得分+各指标得分)中，实际完成值为实测值、复述指标值、空泛声明或缺失的得分所占比例。",
+)
 def _evidence_profile(tables, m):
     p, ind = tables["projects"], tables["indicators"]
     points = _points_by_class(p, ind)
@@ -248,56 +292,102 @@ def _evidence_profile(tables, m):
     by_unit = by_unit.div(by_unit.sum(axis=1).where(by_unit.sum(axis=1) > 0), axis=0)
     by_unit.insert(0, "forms", p.groupby(p["unit"].fillna("(not printed)")).size())
     forms = _forms(p, ~none, **{f"{c}_share": points[c] / total.where(total > 0) for c in EVIDENCE_CLASSES})
-    text = ("Evidence behind the self-awarded points: " + ", ".join(f"{c.replace('_', ' ')} {_pct(value[c])}"
-                                                                    for c in EVIDENCE_CLASSES)
-            + f" of {total.sum():,.2f} points in {int((~none).sum())} forms")
+    text = (
+        "Evidence behind the self-awarded points: "
+        + ", ".join(f"{c.replace('_', ' ')} {_pct(value[c])}" for c in EVIDENCE_CLASSES)
+        + f" of {total.sum():,.2f} points in {int((~none).sum())} forms"
+    )
     zh = "自评得分的证据: " + "，".join(f"{CLASS_ZH[c]} {_pct(value[c])}" for c in EVIDENCE_CLASSES)
     return _result(m, value, forms, _left_out(p, none, "award no points"), text, zh, by_unit)
 
 
-@measure("inflation_range", "自评虚高区间", "Inflation range (self - rule ... self - substantiated)", "points per form",
-         "Mean per form of self total minus rule total (the lower bound: the rule re-scores only what the "
-         "printed numbers contradict and keeps every other self-score) and of self total minus substantiated "
-         "total (the upper bound: points count only on measured indicators, 有据得分).",
-         "每张表自评总分减规则总分(下限：只改正表中数字相矛盾之处)与自评总分减有据得分(上限：只计有实测依据的得分)的平均值。")
+@measure(
+    "inflation_range",
+    "自评虚高区间",
+    "Inflation range (self - rule ... self - substantiated)",
+    "points per form",
+    "Mean per form of self total minus rule total (the lower bound: the rule re-scores only what the "
+    "printed numbers contradict and keeps every other self-score) and of self total minus substantiated "
+    "total (the upper bound: points count only on measured indicators, 有据得分).",
+    "每张表自评总分减规则总分(下限：只改正表中数字相矛盾之处)与自评总分减有据得分(上限：只计有实测依据的得分)的平均值。",
+)
 def _inflation_range(tables, m):
     p = tables["projects"]
     self_, rule, sub = (_float(p[c]) for c in ("self_total", "rule_total", "substantiated_total"))
     ok = self_.notna() & rule.notna() & sub.notna()
     low, high = (self_ - rule)[ok].round(2), (self_ - sub)[ok].round(2)
-    value = {"lower": float(low.mean()) if ok.any() else None, "upper": float(high.mean()) if ok.any() else None,
-             "lower_total": float(low.sum()), "upper_total": float(high.sum()),
-             "self_mean": float(self_[ok].mean()) if ok.any() else None,
-             "rule_mean": float(rule[ok].mean()) if ok.any() else None,
-             "substantiated_mean": float(sub[ok].mean()) if ok.any() else None}
-    q = p[ok.to_numpy()].assign(low=low.to_numpy(), high=high.to_numpy(), self_=self_[ok].to_numpy(),
-                                rule=rule[ok].to_numpy(), sub=sub[ok].to_numpy())
-    by_unit = q.groupby(q["unit"].fillna("(not printed)")).agg(
-        forms=("form_id", "size"), self_mean=("self_", "mean"), rule_mean=("rule", "mean"),
-        substantiated_mean=("sub", "mean"), lower=("low", "mean"), upper=("high", "mean")).sort_values(
-        "upper", ascending=False)
-    forms = _forms(p, ok, self_total=self_, rule_total=rule, substantiated_total=sub,
-                   lower=self_ - rule, upper=self_ - sub, self_grade=p["self_grade"], rule_grade=p["rule_grade"],
-                   substantiated_grade=p["substantiated_grade"])
-    text = (f"Inflation range: {value['lower']:+.2f} to {value['upper']:+.2f} points per form (self "
+    value = {
+        "lower": float(low.mean()) if ok.any() else None,
+        "upper": float(high.mean()) if ok.any() else None,
+        "lower_total": float(low.sum()),
+        "upper_total": float(high.sum()),
+        "self_mean": float(self_[ok].mean()) if ok.any() else None,
+        "rule_mean": float(rule[ok].mean()) if ok.any() else None,
+        "substantiated_mean": float(sub[ok].mean()) if ok.any() else None,
+    }
+    q = p[ok.to_numpy()].assign(
+        low=low.to_numpy(),
+        high=high.to_numpy(),
+        self_=self_[ok].to_numpy(),
+        rule=rule[ok].to_numpy(),
+        sub=sub[ok].to_numpy(),
+    )
+    by_unit = (
+        q.groupby(q["unit"].fillna("(not printed)"))
+        .agg(
+            forms=("form_id", "size"),
+            self_mean=("self_", "mean"),
+            rule_mean=("rule", "mean"),
+            substantiated_mean=("sub", "mean"),
+            lower=("low", "mean"),
+            upper=("high", "mean"),
+        )
+        .sort_values("upper", ascending=False)
+    )
+    forms = _forms(
+        p,
+        ok,
+        self_total=self_,
+        rule_total=rule,
+        substantiated_total=sub,
+        lower=self_ - rule,
+        upper=self_ - sub,
+        self_grade=p["self_grade"],
+        rule_grade=p["rule_grade"],
+        substantiated_grade=p["substantiated_grade"],
+    )
+    text = (
+        (
+            f"Inflation range: {value['lower']:+.2f} to {value['upper']:+.2f} points per form (self "
             f"{value['self_mean']:.2f}, rule {value['rule_mean']:.2f}, substantiated {value['substantiated_mean']:.2f}); "
             "the lower bound assumes every point the form does not contradict was earned, the upper bound that a "
-            "point without measured evidence was not") if ok.any() else "Inflation range: no form has all three totals"
-    zh = (f"自评虚高区间：每表 {value['lower']:+.2f} 至 {value['upper']:+.2f} 分" if ok.any() else "")
+            "point without measured evidence was not"
+        )
+        if ok.any()
+        else "Inflation range: no form has all three totals"
+    )
+    zh = f"自评虚高区间：每表 {value['lower']:+.2f} 至 {value['upper']:+.2f} 分" if ok.any() else ""
     return _result(m, value, forms, _left_out(p, ~ok, "lack a self, rule or substantiated total"), text, zh, by_unit)
 
 
 def off_rule(inflation: pd.Series) -> pd.Series:
     """'above', 'below' or 'equal' for each inflation (self - rule, points): the one threshold OFF_RULE."""
     x = _float(inflation)
-    return pd.Series(np.select([x >= OFF_RULE - 1e-9, x <= -OFF_RULE + 1e-9], ["above", "below"], "equal"),
-                     index=inflation.index).where(x.notna())
+    return pd.Series(
+        np.select([x >= OFF_RULE - 1e-9, x <= -OFF_RULE + 1e-9], ["above", "below"], "equal"), index=inflation.index
+    ).where(x.notna())
 
 
-@measure("forms_off_rule", "自评高于/低于规则的表", "Forms above and below the rule", "forms",
-         f"Forms whose self total is at least {OFF_RULE} points above the rule total, and forms at least "
-         f"{OFF_RULE} points below it (the precision the scores are printed to).",
-         f"自评总分比规则总分高(低) {OFF_RULE} 分及以上的表数。", OFF_RULE)
+@measure(
+    "forms_off_rule",
+    "自评高于/低于规则的表",
+    "Forms above and below the rule",
+    "forms",
+    f"Forms whose self total is at least {OFF_RULE} points above the rule total, and forms at least "
+    f"{OFF_RULE} points below it (the precision the scores are printed to).",
+    f"自评总分比规则总分高(低) {OFF_RULE} 分及以上的表数。",
+    OFF_RULE,
+)
 def _forms_off_rule(tables, m):
     p = tables["projects"]
     side = off_rule(p["inflation"])
@@ -305,28 +395,43 @@ def _forms_off_rule(tables, m):
     forms = _forms(p, side.isin(["above", "below"]).to_numpy(), side=side, inflation=_float(p["inflation"]))
     forms = forms.sort_values("inflation", ascending=False, ignore_index=True)
     above, below = forms[forms.side == "above"], forms[forms.side == "below"]
-    text = (f"{value['above']} forms score themselves at least {OFF_RULE} points above the rule "
-            f"({_names(above)}); {value['below']} score below it ({_names(below)})")
+    text = (
+        f"{value['above']} forms score themselves at least {OFF_RULE} points above the rule "
+        f"({_names(above)}); {value['below']} score below it ({_names(below)})"
+    )
     zh = f"自评高于规则 {value['above']} 张，低于规则 {value['below']} 张"
     return _result(m, value, forms, _left_out(p, side.isna(), "have no rule total"), text, zh)
 
 
-@measure("grade_changes", "等级变化", "Grades under each score", "forms",
-         "Forms in each grade (优 >= 90, 良 80-90, 中 60-80, 差 < 60; 财预〔2020〕10号) under the self total, the "
-         "rule total and the substantiated total, and how many change grade from self to each.",
-         "按自评总分、规则总分、有据得分分别评定的等级(优良中差)分布及等级变化的表数。")
+@measure(
+    "grade_changes",
+    "等级变化",
+    "Grades under each score",
+    "forms",
+    "Forms in each grade (优 >= 90, 良 80-90, 中 60-80, 差 < 60; 财预〔2020〕10号) under the self total, the "
+    "rule total and the substantiated total, and how many change grade from self to each.",
+    "按自评总分、规则总分、有据得分分别评定的等级(优良中差)分布及等级变化的表数。",
+)
 def _grade_changes(tables, m):
     p = tables["projects"]
-    value = {kind: {g: int((p[f"{kind}_grade"] == g).sum()) for g in GRADE_ZH}
-             for kind in ("self", "rule", "substantiated")}
+    value = {
+        kind: {g: int((p[f"{kind}_grade"] == g).sum()) for g in GRADE_ZH} for kind in ("self", "rule", "substantiated")
+    }
     value["changed_rule"] = int((p["self_grade"] != p["rule_grade"]).fillna(False).sum())
     value["changed_substantiated"] = int((p["self_grade"] != p["substantiated_grade"]).fillna(False).sum())
     show = lambda counts: ", ".join(f"{GRADE_ZH[g]} {n}" for g, n in counts.items() if n) or "none"  # noqa: E731
-    text = (f"Grades: self {show(value['self'])}; rule {show(value['rule'])} ({value['changed_rule']} change); "
-            f"substantiated {show(value['substantiated'])} ({value['changed_substantiated']} change)")
+    text = (
+        f"Grades: self {show(value['self'])}; rule {show(value['rule'])} ({value['changed_rule']} change); "
+        f"substantiated {show(value['substantiated'])} ({value['changed_substantiated']} change)"
+    )
     changed = (p["self_grade"] != p["rule_grade"]).fillna(False)
-    return _result(m, value, _forms(p, changed, self_grade=p["self_grade"], rule_grade=p["rule_grade"]),
-                   _left_out(p, p["self_grade"].isna(), "have no self total"), text)
+    return _result(
+        m,
+        value,
+        _forms(p, changed, self_grade=p["self_grade"], rule_grade=p["rule_grade"]),
+        _left_out(p, p["self_grade"].isna(), "have no self total"),
+        text,
+    )
 
 
 def full_self_score(projects: pd.DataFrame) -> pd.Series:
@@ -336,16 +441,29 @@ def full_self_score(projects: pd.DataFrame) -> pd.Series:
     return (_float(projects["self_total"]) >= weight - TOLERANCE_POINTS).where(projects["self_total"].notna())
 
 
-@measure("full_self_score", "自评满分的表", "Forms giving themselves full marks", "forms",
-         "Forms whose self total reaches the form's total weight (printed 总分 分值, 100 when not printed), "
-         "within 0.01 points.", "自评总分达到该表总分值(未印则按100)的表数。", TOLERANCE_POINTS)
+@measure(
+    "full_self_score",
+    "自评满分的表",
+    "Forms giving themselves full marks",
+    "forms",
+    "Forms whose self total reaches the form's total weight (printed 总分 分值, 100 when not printed), "
+    "within 0.01 points.",
+    "自评总分达到该表总分值(未印则按100)的表数。",
+    TOLERANCE_POINTS,
+)
 def _full_self_score(tables, m):
     p = tables["projects"]
     full = full_self_score(p)
     n, k = int(full.notna().sum()), int(full.fillna(False).sum())
     text = f"{k} of {n} forms ({_pct(k / n if n else None)}) give themselves full marks"
-    return _result(m, k, _forms(p, full.fillna(False)), _left_out(p, full.isna(), "have no self total"), text,
-                   f"{k}/{n} 张表自评满分")
+    return _result(
+        m,
+        k,
+        _forms(p, full.fillna(False)),
+        _left_out(p, full.isna(), "have no self total"),
+        text,
+        f"{k}/{n} 张表自评满分",
+    )
 
 
 def typo_like(ratio: pd.Series) -> pd.Series:
@@ -357,44 +475,68 @@ def typo_like(ratio: pd.Series) -> pd.Series:
     return hit
 
 
-@measure("missed_targets", "未达成指标(疑似笔误另计)", "Missed targets: real misses and likely typos", "indicators",
-         "Quantitative indicators whose printed actual misses the target, split into those whose actual / target "
-         "is exactly x10, /10, x100 or /100 (likely a typo on the form) and real misses; with how many of each "
-         "the unit scored full marks.",
-         "实际值未达年度指标值的定量指标，按完成比恰为10倍、1/10、100倍或1/100(疑似笔误)与真实未达成分列，并列出其中自评满分的数量。",
-         TYPO_TOLERANCE)
+@measure(
+    "missed_targets",
+    "未达成指标(疑似笔误另计)",
+    "Missed targets: real misses and likely typos",
+    "indicators",
+    "Quantitative indicators whose printed actual misses the target, split into those whose actual / target "
+    "is exactly x10, /10, x100 or /100 (likely a typo on the form) and real misses; with how many of each "
+    "the unit scored full marks.",
+    "实际值未达年度指标值的定量指标，按完成比恰为10倍、1/10、100倍或1/100(疑似笔误)与真实未达成分列，并列出其中自评满分的数量。",
+    TYPO_TOLERANCE,
+)
 def _missed_targets(tables, m):
     p, ind = tables["projects"], tables["indicators"]
     missed = ind[(ind["met"] == False) & ind["form_id"].isin(p["form_id"])]  # noqa: E712
     typo = typo_like(missed["compared_actual"].astype("Float64") / missed["compared_target"].astype("Float64"))
     full = (_float(missed["score"]) >= _float(missed["weight"]) - TOLERANCE_POINTS).fillna(False)
-    value = {"typo": int(typo.sum()), "real": int((~typo).sum()), "typo_full_marks": int((typo & full).sum()),
-             "real_full_marks": int((~typo & full).sum())}
+    value = {
+        "typo": int(typo.sum()),
+        "real": int((~typo).sum()),
+        "typo_full_marks": int((typo & full).sum()),
+        "real_full_marks": int((~typo & full).sum()),
+    }
     rows = missed.assign(typo=typo.to_numpy(), full_marks=full.to_numpy())
     forms = _forms(p, p["form_id"].isin(rows["form_id"]))
     detail = rows.merge(p[["form_id", "project_name"]], on="form_id")
 
     def listed(frame):
-        return "; ".join(f"{_short(r.form_id)} line {r.line} {r.indicator_name} {r.target_raw} -> {r.actual_raw}"
-                         for r in frame.itertuples()) or "none"
-    text = (f"{value['typo'] + value['real']} indicators miss their printed target: {value['typo']} "
-            f"look{'s like a typo' if value['typo'] == 1 else ' like typos'} "
-            f"(actual / target exactly x10, /10, x100: {listed(detail[detail.typo])}), {value['real']} are real "
-            f"misses ({listed(detail[~detail.typo])}); full marks on {value['typo_full_marks']} and "
-            f"{value['real_full_marks']} of them")
+        return (
+            "; ".join(
+                f"{_short(r.form_id)} line {r.line} {r.indicator_name} {r.target_raw} -> {r.actual_raw}"
+                for r in frame.itertuples()
+            )
+            or "none"
+        )
+
+    text = (
+        f"{value['typo'] + value['real']} indicators miss their printed target: {value['typo']} "
+        f"look{'s like a typo' if value['typo'] == 1 else ' like typos'} "
+        f"(actual / target exactly x10, /10, x100: {listed(detail[detail.typo])}), {value['real']} are real "
+        f"misses ({listed(detail[~detail.typo])}); full marks on {value['typo_full_marks']} and "
+        f"{value['real_full_marks']} of them"
+    )
     return _result(m, value, forms, _none_left_out(), text, by_unit=None)
 
 
-@measure("weight_split", "分值结构与规范", "Weight split against the 50/30/10 norm", "forms",
-         "Forms whose indicator weights per level-1 differ from 产出 50 / 效益 30 / 满意度 10 (财预〔2020〕10号; "
-         "成本 counted with 产出, as a level-2 of it in the 2020 template), by more than 0.01 points.",
-         "各一级指标分值与产出50/效益30/满意度10(财预〔2020〕10号，成本并入产出)不符的表数。", TOLERANCE_POINTS)
+@measure(
+    "weight_split",
+    "分值结构与规范",
+    "Weight split against the 50/30/10 norm",
+    "forms",
+    "Forms whose indicator weights per level-1 differ from 产出 50 / 效益 30 / 满意度 10 (财预〔2020〕10号; "
+    "成本 counted with 产出, as a level-2 of it in the 2020 template), by more than 0.01 points.",
+    "各一级指标分值与产出50/效益30/满意度10(财预〔2020〕10号，成本并入产出)不符的表数。",
+    TOLERANCE_POINTS,
+)
 def _weight_split(tables, m):
     p, ind = tables["projects"], tables["indicators"]
     ind = ind[ind["form_id"].isin(p["form_id"])]
     level = ind["level1"].astype(object).replace({"cost": "output"})
     weights = ind.assign(level=level, weight=_float(ind["weight"])).pivot_table(
-        index="form_id", columns="level", values="weight", aggfunc="sum", fill_value=0.0)
+        index="form_id", columns="level", values="weight", aggfunc="sum", fill_value=0.0
+    )
     weights = weights.reindex(columns=list(WEIGHT_NORM), fill_value=0.0).reindex(p["form_id"])
     missing_weight = ind["weight"].isna().groupby(ind["form_id"]).any().reindex(p["form_id"], fill_value=False)
     unlabelled = ind["level1"].isna().groupby(ind["form_id"]).any().reindex(p["form_id"], fill_value=False)
@@ -405,23 +547,42 @@ def _weight_split(tables, m):
     for level, norm in WEIGHT_NORM.items():
         off |= ((w[level] - norm).abs() > TOLERANCE_POINTS).fillna(False)
     off &= usable
-    value = {"off_norm": int(off.sum()), "on_norm": int((usable & ~off).sum()),
-             **{f"mean_{level}": float(w[level][usable].mean()) if usable.any() else None for level in WEIGHT_NORM}}
+    value = {
+        "off_norm": int(off.sum()),
+        "on_norm": int((usable & ~off).sum()),
+        **{f"mean_{level}": float(w[level][usable].mean()) if usable.any() else None for level in WEIGHT_NORM},
+    }
     forms = _forms(p, off, output=w["output"], effect=w["effect"], satisfaction=w["satisfaction"])
-    left = _concat(_left_out(p, no_rows.to_numpy(), "have no indicators"),
-                   _left_out(p, missing_weight.to_numpy() & ~no_rows.to_numpy(), "print an indicator without weight"),
-                   _left_out(p, unlabelled.to_numpy() & ~missing_weight.to_numpy() & ~no_rows.to_numpy(),
-                             "have an indicator without level-1 label"))
-    text = (f"{value['off_norm']} forms split their indicator weights otherwise than 产出 50 / 效益 30 / 满意度 10 "
+    left = _concat(
+        _left_out(p, no_rows.to_numpy(), "have no indicators"),
+        _left_out(p, missing_weight.to_numpy() & ~no_rows.to_numpy(), "print an indicator without weight"),
+        _left_out(
+            p,
+            unlabelled.to_numpy() & ~missing_weight.to_numpy() & ~no_rows.to_numpy(),
+            "have an indicator without level-1 label",
+        ),
+    )
+    text = (
+        (
+            f"{value['off_norm']} forms split their indicator weights otherwise than 产出 50 / 效益 30 / 满意度 10 "
             f"(mean {value['mean_output']:.1f} / {value['mean_effect']:.1f} / {value['mean_satisfaction']:.1f}); "
-            f"{value['on_norm']} follow it") if usable.any() else "No form's weight split can be read"
+            f"{value['on_norm']} follow it"
+        )
+        if usable.any()
+        else "No form's weight split can be read"
+    )
     return _result(m, value, forms, left, text)
 
 
-@measure("bare_claim_achievements", "完成情况仅为空泛声明", "Achievements that are only a bare claim", "forms",
-         "Forms whose 实际完成情况 (what was achieved) is only a bare claim from the vocabulary (已完成, 全部完成, "
-         "已完成预期目标, ...), compared as the evidence classes compare text.",
-         "年度总体目标的实际完成情况仅为空泛声明(已完成、全部完成等)的表数。")
+@measure(
+    "bare_claim_achievements",
+    "完成情况仅为空泛声明",
+    "Achievements that are only a bare claim",
+    "forms",
+    "Forms whose 实际完成情况 (what was achieved) is only a bare claim from the vocabulary (已完成, 全部完成, "
+    "已完成预期目标, ...), compared as the evidence classes compare text.",
+    "年度总体目标的实际完成情况仅为空泛声明(已完成、全部完成等)的表数。",
+)
 def _bare_claim_achievements(tables, m):
     p = tables["projects"]
     text_ = p["achievement_text"]
@@ -429,18 +590,31 @@ def _bare_claim_achievements(tables, m):
     bare = printed & text_.map(lambda t: isinstance(t, str) and evidence_text(t) in BARE_CLAIMS).astype(bool)
     k, n = int(bare.sum()), int(printed.sum())
     text = f"{k} of {n} forms give only a bare claim as the year's achievement (已完成, 全部完成, ...)"
-    return _result(m, k, _forms(p, bare, achievement_text=text_),
-                   _left_out(p, ~printed, "print no achievement"), text, f"{k}/{n} 张表的实际完成情况仅为“已完成”之类")
+    return _result(
+        m,
+        k,
+        _forms(p, bare, achievement_text=text_),
+        _left_out(p, ~printed, "print no achievement"),
+        text,
+        f"{k}/{n} 张表的实际完成情况仅为“已完成”之类",
+    )
 
 
-@measure("empty_notes_on_misses", "失分却无偏差说明", "Deviation notes empty next to a miss", "indicators",
-         "Indicators that lose points (score below weight) or miss their printed target, whose 偏差原因分析 is "
-         "empty or says nothing (无, /, 无偏差, ...).",
-         "失分或未达成年度指标值、但偏差原因分析为空或无实质内容的指标数。")
+@measure(
+    "empty_notes_on_misses",
+    "失分却无偏差说明",
+    "Deviation notes empty next to a miss",
+    "indicators",
+    "Indicators that lose points (score below weight) or miss their printed target, whose 偏差原因分析 is "
+    "empty or says nothing (无, /, 无偏差, ...).",
+    "失分或未达成年度指标值、但偏差原因分析为空或无实质内容的指标数。",
+)
 def _empty_notes_on_misses(tables, m):
     p, ind = tables["projects"], tables["indicators"]
     ind = ind[ind["form_id"].isin(p["form_id"])]
-    lost = (_float(ind["score"]) < _float(ind["weight"]) - TOLERANCE_POINTS).fillna(False) | (ind["met"] == False).fillna(False)  # noqa: E712
+    lost = (_float(ind["score"]) < _float(ind["weight"]) - TOLERANCE_POINTS).fillna(False) | (
+        ind["met"].eq(False)
+    ).fillna(False)
     note = ind["deviation_note"].fillna("").astype(str).str.replace(r"\s+", "", regex=True)
     empty = note.isin(EMPTY_NOTES)
     hit = ind[(lost & empty).to_numpy()]
@@ -450,63 +624,94 @@ def _empty_notes_on_misses(tables, m):
     return _result(m, value, _forms(p, p["form_id"].isin(hit["form_id"])), _none_left_out(), text)
 
 
-@measure("verifiable_weight_share", "可核验分值占比", "Weight the rule can re-score", "share of weight",
-         "Share of all weight (budget lines included) on lines the rule can re-score from the printed numbers "
-         "(the budget line from its amounts, an indicator when target and actual compare as numbers).",
-         "全部分值(含预算执行)中规则能依表中数字重新计分的比例。")
+@measure(
+    "verifiable_weight_share",
+    "可核验分值占比",
+    "Weight the rule can re-score",
+    "share of weight",
+    "Share of all weight (budget lines included) on lines the rule can re-score from the printed numbers "
+    "(the budget line from its amounts, an indicator when target and actual compare as numbers).",
+    "全部分值(含预算执行)中规则能依表中数字重新计分的比例。",
+)
 def _verifiable_weight_share(tables, m):
     p, ind = tables["projects"], tables["indicators"]
     ind = ind[ind["form_id"].isin(p["form_id"])]
     indicator_weight = _float(ind["weight"]).fillna(0)
     budget_weight = _float(p["budget_weight"]).fillna(10.0)
     total = budget_weight.sum() + indicator_weight.sum()
-    checked = budget_weight[p["rule_budget_score"].notna()].sum() + indicator_weight[ind["verifiable"].fillna(False).astype(bool)].sum()
+    checked = (
+        budget_weight[p["rule_budget_score"].notna()].sum()
+        + indicator_weight[ind["verifiable"].fillna(False).astype(bool)].sum()
+    )
     value = float(checked / total) if total else None
     measured = indicator_weight[(ind["evidence"] == "measured").to_numpy()].sum()
-    text = (f"The rule can re-score {_pct(value)} of all weight (budget lines included); indicators whose actual "
-            f"is measured carry {_pct(measured / total if total else None)} of it")
+    text = (
+        f"The rule can re-score {_pct(value)} of all weight (budget lines included); indicators whose actual "
+        f"is measured carry {_pct(measured / total if total else None)} of it"
+    )
     return _result(m, value, _forms(p), _none_left_out(), text)
 
 
-@measure("near_duplicate_names", "近似重复的指标名称", "Near-duplicate indicator names", "pairs",
-         "Pairs of distinct indicator names (white space and punctuation removed) whose difflib similarity "
-         f"is at least {NEAR_DUPLICATE}, every pair compared.",
-         f"去除空白和标点后相似度不低于{NEAR_DUPLICATE}的不同指标名称对数。", NEAR_DUPLICATE)
+@measure(
+    "near_duplicate_names",
+    "近似重复的指标名称",
+    "Near-duplicate indicator names",
+    "pairs",
+    "Pairs of distinct indicator names (white space and punctuation removed) whose difflib similarity "
+    f"is at least {NEAR_DUPLICATE}, every pair compared.",
+    f"去除空白和标点后相似度不低于{NEAR_DUPLICATE}的不同指标名称对数。",
+    NEAR_DUPLICATE,
+)
 def _near_duplicate_names(tables, m):
     from selfeval.analysis import phrasing
+
     p, ind = tables["projects"], tables["indicators"]
-    pairs = phrasing.near_duplicates(ind[ind["form_id"].isin(p["form_id"])]["indicator_name"],
-                                     threshold=m.threshold)
+    pairs = phrasing.near_duplicates(ind[ind["form_id"].isin(p["form_id"])]["indicator_name"], threshold=m.threshold)
     text = f"{len(pairs)} pairs of indicator names are near-duplicates{phrasing.cap_note(pairs)}"
     return _result(m, len(pairs), _forms(p, np.zeros(len(p), dtype=bool)), _none_left_out(), text)
 
 
 # --- budget execution (01) -----------------------------------------------------------------------
 
+
 def _rates(p: pd.DataFrame) -> pd.Series:
     executed, full = _float(p["executed"]), _float(p["full_year_budget"])
     return executed / full.where(full > 0)
 
 
-@measure("execution_rate", "预算执行率", "Budget execution rate", "fraction",
-         "全年执行数 / 全年预算数 summed over the forms (money-weighted), and the median of the forms' rates.",
-         "全部表的全年执行数之和除以全年预算数之和，及各表执行率的中位数。")
+@measure(
+    "execution_rate",
+    "预算执行率",
+    "Budget execution rate",
+    "fraction",
+    "全年执行数 / 全年预算数 summed over the forms (money-weighted), and the median of the forms' rates.",
+    "全部表的全年执行数之和除以全年预算数之和，及各表执行率的中位数。",
+)
 def _execution_rate(tables, m):
     p = tables["projects"]
     rate = _rates(p)
     ok = rate.notna()
     executed, full = _float(p["executed"])[ok], _float(p["full_year_budget"])[ok]
-    value = {"money_weighted": float(executed.sum() / full.sum()) if ok.any() else None,
-             "median": float(rate[ok].median()) if ok.any() else None}
-    text = (f"Budget execution: {_pct(value['money_weighted'])} of {full.sum():,.2f} 万元 spent (median form "
-            f"{_pct(value['median'])})")
-    return _result(m, value, _forms(p, ok, rate=rate), _left_out(p, ~ok, "print no full-year budget or spending"),
-                   text)
+    value = {
+        "money_weighted": float(executed.sum() / full.sum()) if ok.any() else None,
+        "median": float(rate[ok].median()) if ok.any() else None,
+    }
+    text = (
+        f"Budget execution: {_pct(value['money_weighted'])} of {full.sum():,.2f} 万元 spent (median form "
+        f"{_pct(value['median'])})"
+    )
+    return _result(m, value, _forms(p, ok, rate=rate), _left_out(p, ~ok, "print no full-year budget or spending"), text)
 
 
-@measure("under_execution", "执行率低于90%的表", "Forms under 90% execution", "forms",
-         f"Forms whose 全年执行数 / 全年预算数 is below {UNDER_EXECUTION:.0%}, and forms at or above it.",
-         f"执行率低于{UNDER_EXECUTION:.0%}的表数(及不低于的表数)。", UNDER_EXECUTION)
+@measure(
+    "under_execution",
+    "执行率低于90%的表",
+    "Forms under 90% execution",
+    "forms",
+    f"Forms whose 全年执行数 / 全年预算数 is below {UNDER_EXECUTION:.0%}, and forms at or above it.",
+    f"执行率低于{UNDER_EXECUTION:.0%}的表数(及不低于的表数)。",
+    UNDER_EXECUTION,
+)
 def _under_execution(tables, m):
     p = tables["projects"]
     rate = _rates(p)
@@ -517,42 +722,69 @@ def _under_execution(tables, m):
     return _result(m, value, forms, _left_out(p, rate.isna(), "print no full-year budget or spending"), text)
 
 
-@measure("budget_changed", "年中调整预算的表", "Budgets changed in the year", "forms",
-         "Forms whose 全年预算数 differs from 年初预算数 by more than one yuan, cut or raised.",
-         "全年预算数与年初预算数不同(调减或调增)的表数。", AMOUNT_TOLERANCE)
+@measure(
+    "budget_changed",
+    "年中调整预算的表",
+    "Budgets changed in the year",
+    "forms",
+    "Forms whose 全年预算数 differs from 年初预算数 by more than one yuan, cut or raised.",
+    "全年预算数与年初预算数不同(调减或调增)的表数。",
+    AMOUNT_TOLERANCE,
+)
 def _budget_changed(tables, m):
     p = tables["projects"]
     initial, full = _float(p["initial_budget"]), _float(p["full_year_budget"])
     ok = initial.notna() & full.notna()
     change = full - initial
     cut, raised = (change < -AMOUNT_TOLERANCE) & ok, (change > AMOUNT_TOLERANCE) & ok
-    value = {"cut": int(cut.sum()), "raised": int(raised.sum()), "unchanged": int((ok & ~cut & ~raised).sum()),
-             "cut_amount": float(-change[cut].sum()), "raised_amount": float(change[raised].sum())}
+    value = {
+        "cut": int(cut.sum()),
+        "raised": int(raised.sum()),
+        "unchanged": int((ok & ~cut & ~raised).sum()),
+        "cut_amount": float(-change[cut].sum()),
+        "raised_amount": float(change[raised].sum()),
+    }
     forms = _forms(p, cut | raised, change=change)
-    text = (f"{value['cut']} forms cut their budget in the year (by {value['cut_amount']:,.2f} 万元), "
-            f"{value['raised']} raised it (by {value['raised_amount']:,.2f} 万元), {value['unchanged']} unchanged")
-    left = _concat(_left_out(p, initial.isna(), "print no initial budget"),
-                   _left_out(p, initial.notna() & full.isna(), "print no full-year budget"))
+    text = (
+        f"{value['cut']} forms cut their budget in the year (by {value['cut_amount']:,.2f} 万元), "
+        f"{value['raised']} raised it (by {value['raised_amount']:,.2f} 万元), {value['unchanged']} unchanged"
+    )
+    left = _concat(
+        _left_out(p, initial.isna(), "print no initial budget"),
+        _left_out(p, initial.notna() & full.isna(), "print no full-year budget"),
+    )
     return _result(m, value, forms, left, text)
 
 
-@measure("execution_vs_indicator_score", "执行率与指标得分的相关", "Execution rate vs indicator score",
-         "Pearson correlation",
-         "Pearson correlation between the execution rate (全年执行数 / 全年预算数) and the self-score on the "
-         "indicators alone (self total minus the printed budget-line score): the total contains the budget "
-         "score, itself the rate times 10, so correlating with the total measures nothing.",
-         "执行率与指标自评得分(自评总分减预算执行得分)之间的皮尔逊相关系数。")
+@measure(
+    "execution_vs_indicator_score",
+    "执行率与指标得分的相关",
+    "Execution rate vs indicator score",
+    "Pearson correlation",
+    "Pearson correlation between the execution rate (全年执行数 / 全年预算数) and the self-score on the "
+    "indicators alone (self total minus the printed budget-line score): the total contains the budget "
+    "score, itself the rate times 10, so correlating with the total measures nothing.",
+    "执行率与指标自评得分(自评总分减预算执行得分)之间的皮尔逊相关系数。",
+)
 def _execution_vs_indicator_score(tables, m):
     p = tables["projects"]
     rate = _rates(p)
     indicator_score = _float(p["self_total"]) - _float(p["budget_score"])
     ok = rate.notna() & indicator_score.notna()
-    value = float(np.corrcoef(rate[ok], indicator_score[ok])[0, 1]) if ok.sum() > 2 and \
-        rate[ok].std() > 0 and indicator_score[ok].std() > 0 else None
-    text = ("Execution rate vs the indicator self-score (total minus the budget-line score): r = "
-            + (f"{value:+.2f}" if value is not None else "undefined") + f" over {int(ok.sum())} forms")
-    left = _concat(_left_out(p, rate.isna(), "print no full-year budget or spending"),
-                   _left_out(p, rate.notna() & _float(p["budget_score"]).isna(), "print no budget-line score"))
+    value = (
+        float(np.corrcoef(rate[ok], indicator_score[ok])[0, 1])
+        if ok.sum() > 2 and rate[ok].std() > 0 and indicator_score[ok].std() > 0
+        else None
+    )
+    text = (
+        "Execution rate vs the indicator self-score (total minus the budget-line score): r = "
+        + (f"{value:+.2f}" if value is not None else "undefined")
+        + f" over {int(ok.sum())} forms"
+    )
+    left = _concat(
+        _left_out(p, rate.isna(), "print no full-year budget or spending"),
+        _left_out(p, rate.notna() & _float(p["budget_score"]).isna(), "print no budget-line score"),
+    )
     return _result(m, value, _forms(p, ok), left, text)
 
 
@@ -568,41 +800,69 @@ def _money(number, unit) -> float | None:
     return float(number) * info["factor"] / 10000.0
 
 
-@measure("cost_restates_budget", "成本指标复述预算", "Cost indicators that restate the budget", "indicators",
-         "Cost indicators (成本指标 and its level-2 children) whose target is the form's budget (年初 or 全年预算数) "
-         "or whose actual is its spending (全年执行数), to one yuan: they measure the money, not a cost.",
-         "年度指标值等于预算数或实际完成值等于执行数(精确到元)的成本指标数。", AMOUNT_TOLERANCE)
+@measure(
+    "cost_restates_budget",
+    "成本指标复述预算",
+    "Cost indicators that restate the budget",
+    "indicators",
+    "Cost indicators (成本指标 and its level-2 children) whose target is the form's budget (年初 or 全年预算数) "
+    "or whose actual is its spending (全年执行数), to one yuan: they measure the money, not a cost.",
+    "年度指标值等于预算数或实际完成值等于执行数(精确到元)的成本指标数。",
+    AMOUNT_TOLERANCE,
+)
 def _cost_restates_budget(tables, m):
     p, ind = tables["projects"], tables["indicators"]
     cost = ind[ind["level2"].isin(COST_LEVEL2) | (ind["level1"] == "cost")]
     cost = cost[cost["form_id"].isin(p["form_id"])].merge(
-        p[["form_id", "initial_budget", "full_year_budget", "executed"]], on="form_id")
+        p[["form_id", "initial_budget", "full_year_budget", "executed"]], on="form_id"
+    )
     target = [_money(n, u) for n, u in zip(cost["target_number"], cost["target_unit"])]
     # a bare number takes the target's unit, as comparable() reads it ("143.669312" under "≥250万元")
-    actual = [_money(n, u if isinstance(u, str) else tu)
-              for n, u, tu in zip(cost["actual_number"], cost["actual_unit"], cost["target_unit"])]
+    actual = [
+        _money(n, u if isinstance(u, str) else tu)
+        for n, u, tu in zip(cost["actual_number"], cost["actual_unit"], cost["target_unit"])
+    ]
 
     def same(a, b):
         return a is not None and b is not None and not pd.isna(b) and abs(a - float(b)) <= AMOUNT_TOLERANCE
+
     t_hit = [same(t, i) or same(t, f) for t, i, f in zip(target, cost["initial_budget"], cost["full_year_budget"])]
     a_hit = [same(a, e) for a, e in zip(actual, cost["executed"])]
     cost = cost.assign(target_is_budget=t_hit, actual_is_spending=a_hit)
     hit = cost[cost["target_is_budget"] | cost["actual_is_spending"]]
-    value = {"target_is_budget": int(sum(t_hit)), "actual_is_spending": int(sum(a_hit)), "indicators": len(hit),
-             "cost_indicators": len(cost)}
-    listed = "; ".join(f"{_short(r.form_id)} line {r.line} {r.indicator_name} {r.target_raw} -> {r.actual_raw}"
-                       for r in hit.itertuples()) or "none"
-    text = (f"{value['indicators']} of {value['cost_indicators']} cost indicators restate the budget: target = "
-            f"budget {value['target_is_budget']}, actual = spending {value['actual_is_spending']} ({listed})")
+    value = {
+        "target_is_budget": int(sum(t_hit)),
+        "actual_is_spending": int(sum(a_hit)),
+        "indicators": len(hit),
+        "cost_indicators": len(cost),
+    }
+    listed = (
+        "; ".join(
+            f"{_short(r.form_id)} line {r.line} {r.indicator_name} {r.target_raw} -> {r.actual_raw}"
+            for r in hit.itertuples()
+        )
+        or "none"
+    )
+    text = (
+        f"{value['indicators']} of {value['cost_indicators']} cost indicators restate the budget: target = "
+        f"budget {value['target_is_budget']}, actual = spending {value['actual_is_spending']} ({listed})"
+    )
     return _result(m, value, _forms(p, p["form_id"].isin(hit["form_id"])), _none_left_out(), text)
 
 
 # --- the forms' own arithmetic and the checks ----------------------------------------------------
 
-@measure("forms_not_adding_up", "数字自相矛盾的表", "Forms whose printed numbers do not add up", "forms",
-         "Forms with an arithmetic check: printed 执行率 against 全年执行数 / 全年预算数, weights or scores "
-         "against the printed 总分, fund lines against 年度资金总额 (0.01 points, 0.01 percentage points, one yuan).",
-         "执行率、分值合计、得分合计或资金分项合计与表中印出的数字不符的表数。", TOLERANCE_POINTS)
+
+@measure(
+    "forms_not_adding_up",
+    "数字自相矛盾的表",
+    "Forms whose printed numbers do not add up",
+    "forms",
+    "Forms with an arithmetic check: printed 执行率 against 全年执行数 / 全年预算数, weights or scores "
+    "against the printed 总分, fund lines against 年度资金总额 (0.01 points, 0.01 percentage points, one yuan).",
+    "执行率、分值合计、得分合计或资金分项合计与表中印出的数字不符的表数。",
+    TOLERANCE_POINTS,
+)
 def _forms_not_adding_up(tables, m):
     p, checks = tables["projects"], tables["checks"]
     checks = checks[checks["form_id"].isin(p["form_id"])]
@@ -610,18 +870,29 @@ def _forms_not_adding_up(tables, m):
     bad = checks[checks["check"].isin(ARITHMETIC)]
     value = {"forms": int(bad["form_id"].nunique()), **by_check}
     forms = _forms(p, p["form_id"].isin(bad["form_id"]))
-    text = (f"{value['forms']} forms do not add up ({_names(forms)}): "
-            + ", ".join(f"{c} {n}" for c, n in by_check.items()))
+    text = f"{value['forms']} forms do not add up ({_names(forms)}): " + ", ".join(
+        f"{c} {n}" for c, n in by_check.items()
+    )
     return _result(m, value, forms, _none_left_out(), text)
 
 
-@measure("checks_fired", "检查项触发次数", "Checks fired", "rows (forms)",
-         "How many rows of the checks table each check produced, and in how many forms (checks.py).",
-         "各检查项在检查表中的行数及涉及的表数。")
+@measure(
+    "checks_fired",
+    "检查项触发次数",
+    "Checks fired",
+    "rows (forms)",
+    "How many rows of the checks table each check produced, and in how many forms (checks.py).",
+    "各检查项在检查表中的行数及涉及的表数。",
+)
 def _checks_fired(tables, m):
     p, checks = tables["projects"], tables["checks"]
     checks = checks[checks["form_id"].isin(p["form_id"])]
-    value = {c: {"rows": int((checks["check"] == c).sum()),
-                 "forms": int(checks.loc[checks["check"] == c, "form_id"].nunique())} for c in CHECKS}
+    value = {
+        c: {
+            "rows": int((checks["check"] == c).sum()),
+            "forms": int(checks.loc[checks["check"] == c, "form_id"].nunique()),
+        }
+        for c in CHECKS
+    }
     text = "Checks fired (rows, forms): " + ", ".join(f"{c} {v['rows']} ({v['forms']})" for c, v in value.items())
     return _result(m, value, _forms(p, p["form_id"].isin(checks["form_id"])), _none_left_out(), text)

@@ -4,6 +4,7 @@ parameters select, say what data it used, and record its findings as numbers.
 Notebooks import this instead of copying cells, so a filter means the same
 thing in every report.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,6 @@ ALL = "all"
 from selfeval.schema.fields import FORM_TABLES  # noqa: E402
 
 _CODE_PREFIX = re.compile(r"^\d+-")
-
 
 
 def unit_name(projects: pd.DataFrame) -> pd.Series:
@@ -75,8 +75,10 @@ def load(processed_dir: str | Path, names=None) -> dict[str, pd.DataFrame]:
     """The processed tables for a report (all of them, or only `names`), with a `unit`
     column on projects and no control characters in text."""
     names = None if names is None else list(dict.fromkeys(["projects", *names]))
-    tables = {name: _without_control_characters(frame)
-              for name, frame in outputs.read_tables(Path(processed_dir), names).items()}
+    tables = {
+        name: _without_control_characters(frame)
+        for name, frame in outputs.read_tables(Path(processed_dir), names).items()
+    }
     tables["projects"] = tables["projects"].assign(unit=unit_name(tables["projects"]))
     return tables
 
@@ -103,7 +105,9 @@ def _may_hold_control_characters(values: pd.Series) -> bool:
 def _without_control_characters(frame: pd.DataFrame) -> pd.DataFrame:
     text = [c for c in frame.columns if frame[c].dtype == "string" and _may_hold_control_characters(frame[c])]
     # invisible in a report, and some would be written raw into the HTML; the tables keep them
-    return frame.assign(**{c: frame[c].str.replace(CONTROL_CHARACTERS, "", regex=True) for c in text}) if text else frame
+    return (
+        frame.assign(**{c: frame[c].str.replace(CONTROL_CHARACTERS, "", regex=True) for c in text}) if text else frame
+    )
 
 
 def _isin(values: pd.Series, chosen: pd.Series) -> pd.Series:
@@ -113,8 +117,10 @@ def _isin(values: pd.Series, chosen: pd.Series) -> pd.Series:
     if not haystack or needles is None:
         return values.isin(set(chosen))
     text = haystack[0].type
-    found = pc.is_in(pa.chunked_array(haystack, type=text),
-                     value_set=pa.chunked_array(needles, type=needles[0].type if needles else text).cast(text))
+    found = pc.is_in(
+        pa.chunked_array(haystack, type=text),
+        value_set=pa.chunked_array(needles, type=needles[0].type if needles else text).cast(text),
+    )
     return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
@@ -126,8 +132,10 @@ def with_unit(frame: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
     if not keys or forms is None or not projects["form_id"].is_unique:
         return frame.merge(projects[["form_id", "unit"]], on="form_id", how="left")
     text = keys[0].type
-    where = pc.index_in(pa.chunked_array(keys, type=text),
-                        value_set=pa.chunked_array(forms, type=forms[0].type if forms else text).cast(text))
+    where = pc.index_in(
+        pa.chunked_array(keys, type=text),
+        value_set=pa.chunked_array(forms, type=forms[0].type if forms else text).cast(text),
+    )
     where = where.fill_null(-1).to_numpy().astype(np.int64)
     return frame.assign(unit=projects["unit"].array.take(where, allow_fill=True)).reset_index(drop=True)
 
@@ -143,9 +151,12 @@ def select(tables: dict[str, pd.DataFrame], district=ALL, department=ALL, year=A
         keep &= projects["year"] == int(year)
     keep = keep.fillna(False).astype(bool)
     chosen = projects[keep]
-    selected = {name: (frame[_isin(frame["form_id"], chosen["form_id"])] if name in FORM_TABLES and name != "projects"
-                       else frame)
-                for name, frame in tables.items()}
+    selected = {
+        name: (
+            frame[_isin(frame["form_id"], chosen["form_id"])] if name in FORM_TABLES and name != "projects" else frame
+        )
+        for name, frame in tables.items()
+    }
     selected["projects"] = chosen
     return Selection(selected, projects, str(district), str(department), year)
 
@@ -160,16 +171,18 @@ def scope_text(selection: Selection) -> str:
     forms come from different years, so a district comparison is also a year comparison."""
     p = selection.projects
     if p.empty:
-        return (f"No form matches the parameters ({selection.label()}): this report has no data. "
-                f"没有符合参数的表单。")
+        return f"No form matches the parameters ({selection.label()}): this report has no data. 没有符合参数的表单。"
     years = sorted(int(y) for y in p["year"].dropna().unique())
     units = p["unit"].dropna().unique()
-    caveat = "; ".join(f"{district}: {', '.join(map(str, ys))}"
-                       for district, ys in years_by_district(selection.all_projects).items())
-    return (f"{len(p)} forms from {len(units)} unit(s) ({', '.join(sorted(units))}), "
-            f"year(s) {', '.join(map(str, years))}, {p['district'].nunique()} district(s). "
-            f"Forms by district and year in the whole corpus: {caveat}. Districts' forms come from "
-            f"different years, so a comparison between districts is also a comparison between years.")
+    caveat = "; ".join(
+        f"{district}: {', '.join(map(str, ys))}" for district, ys in years_by_district(selection.all_projects).items()
+    )
+    return (
+        f"{len(p)} forms from {len(units)} unit(s) ({', '.join(sorted(units))}), "
+        f"year(s) {', '.join(map(str, years))}, {p['district'].nunique()} district(s). "
+        f"Forms by district and year in the whole corpus: {caveat}. Districts' forms come from "
+        f"different years, so a comparison between districts is also a comparison between years."
+    )
 
 
 def _jsonable(value):
@@ -258,27 +271,47 @@ class Context:
         full = p["full_year_budget"].astype("Float64")
         checks = self.checks
         fired = checks.groupby("form_id")["check"].agg(lambda s: list(dict.fromkeys(s)))
-        out = pd.DataFrame({
-            "form_id": p["form_id"], "project_name": p["project_name"], "unit": p["unit"],
-            "full_year_budget": full, "executed": p["executed"].astype("Float64"),
-            "rate": (p["executed"].astype("Float64") / full.where(full > 0)).astype("Float64"),
-            "self_total": p["self_total"].astype("Float64"), "rule_total": p["rule_total"].astype("Float64"),
-            "substantiated_total": p["substantiated_total"].astype("Float64"),
-            "inflation": p["inflation"].astype("Float64"), "inflation_upper": p["inflation_upper"].astype("Float64"),
-            "evidence_measured_share": p["evidence_measured_share"].astype("Float64"),
-            "checks_fired": p["form_id"].map(checks.groupby("form_id").size()).fillna(0).astype(int),
-        })
-        out["check_names"] = p["form_id"].map(fired).map(
-            lambda names: [self.code("check", n) for n in names] if isinstance(names, list) else [])
+        out = pd.DataFrame(
+            {
+                "form_id": p["form_id"],
+                "project_name": p["project_name"],
+                "unit": p["unit"],
+                "full_year_budget": full,
+                "executed": p["executed"].astype("Float64"),
+                "rate": (p["executed"].astype("Float64") / full.where(full > 0)).astype("Float64"),
+                "self_total": p["self_total"].astype("Float64"),
+                "rule_total": p["rule_total"].astype("Float64"),
+                "substantiated_total": p["substantiated_total"].astype("Float64"),
+                "inflation": p["inflation"].astype("Float64"),
+                "inflation_upper": p["inflation_upper"].astype("Float64"),
+                "evidence_measured_share": p["evidence_measured_share"].astype("Float64"),
+                "checks_fired": p["form_id"].map(checks.groupby("form_id").size()).fillna(0).astype(int),
+            }
+        )
+        out["check_names"] = (
+            p["form_id"]
+            .map(fired)
+            .map(lambda names: [self.code("check", n) for n in names] if isinstance(names, list) else [])
+        )
         if by not in out:
             raise KeyError(f"cannot rank by {by!r}")
-        return out.sort_values([by, "form_id"], ascending=[ascending, True], na_position="last",
-                               ignore_index=True)
+        return out.sort_values([by, "form_id"], ascending=[ascending, True], na_position="last", ignore_index=True)
 
-    RANKING_COLUMNS = ("project_name:form", "unit", "full_year_budget:money", "executed:money", "rate:pct",
-                       "self_total:points", "rule_total:points", "substantiated_total:points",
-                       "inflation:signed_points", "inflation_upper:signed_points", "evidence_measured_share:pct",
-                       "checks_fired:int", "check_names:list")
+    RANKING_COLUMNS = (
+        "project_name:form",
+        "unit",
+        "full_year_budget:money",
+        "executed:money",
+        "rate:pct",
+        "self_total:points",
+        "rule_total:points",
+        "substantiated_total:points",
+        "inflation:signed_points",
+        "inflation_upper:signed_points",
+        "evidence_measured_share:pct",
+        "checks_fired:int",
+        "check_names:list",
+    )
 
     def ranking_columns(self, extra=()):
         from selfeval.analysis.present import col
@@ -305,11 +338,18 @@ class Context:
         years = sorted(int(y) for y in p["year"].dropna().unique())
         units = sorted(p["unit"].dropna().unique())
         sep = "、" if self.lang == "zh" else ", "
-        line = self.t("scope.line", forms=len(p), units=len(units), unit_names=sep.join(units),
-                      years=sep.join(map(str, years)), districts=p["district"].nunique())
+        line = self.t(
+            "scope.line",
+            forms=len(p),
+            units=len(units),
+            unit_names=sep.join(units),
+            years=sep.join(map(str, years)),
+            districts=p["district"].nunique(),
+        )
         by_district = "；".join if self.lang == "zh" else "; ".join
-        caveat = by_district(f"{d}: {', '.join(map(str, ys))}"
-                             for d, ys in years_by_district(self.sel.all_projects).items())
+        caveat = by_district(
+            f"{d}: {', '.join(map(str, ys))}" for d, ys in years_by_district(self.sel.all_projects).items()
+        )
         if p["district"].nunique() > 1:  # only a comparison between districts needs the caveat
             line += " " + self.t("scope.caveat", by_district=caveat)
         return line
@@ -323,9 +363,11 @@ class Context:
     def header(self) -> None:
         from selfeval.analysis.present import e
 
-        self.show(f'<header class="report-head"><h1>{e(self.t(f"notebooks.{self.stem}.title"))}</h1>'
-                  f'<p class="question">{e(self.t(f"notebooks.{self.stem}.question"))}</p>'
-                  f'<p class="scope">{e(self.scope_line())}</p></header>')
+        self.show(
+            f'<header class="report-head"><h1>{e(self.t(f"notebooks.{self.stem}.title"))}</h1>'
+            f'<p class="question">{e(self.t(f"notebooks.{self.stem}.question"))}</p>'
+            f'<p class="scope">{e(self.scope_line())}</p></header>'
+        )
 
     def section(self, key: str, anchor: str, note: str | None = None, **values) -> None:
         from selfeval.analysis.present import e
@@ -359,13 +401,19 @@ class Context:
         written = [(r, r.text_zh if self.lang == "zh" else r.text) for r in results]
         room = max(0, min(self.MEASURE_SENTENCES, 7 - len(findings)))
         everyone = len(self.projects)  # a measure about every form names none of them
-        opening = [present.MeasureFinding(sentence, [] if len(r.forms) >= everyone else
-                                          list(zip(r.forms["form_id"], r.forms["project_name"])))
-                   for r, sentence in written if sentence][:room]
+        opening = [
+            present.MeasureFinding(
+                sentence, [] if len(r.forms) >= everyone else list(zip(r.forms["form_id"], r.forms["project_name"]))
+            )
+            for r, sentence in written
+            if sentence
+        ][:room]
         box = [*opening, *findings]
         self.show(present.findings_box(box, self.lang))
-        record(self.figures, **{"findings_text": [f.plain(self.lang) for f in box],
-                                "measures": {r.name: r.as_dict() for r in results}})
+        record(
+            self.figures,
+            **{"findings_text": [f.plain(self.lang) for f in box], "measures": {r.name: r.as_dict() for r in results}},
+        )
 
     def table(self, frame: pd.DataFrame, columns, anchor: str, empty_key: str = "site.empty_table") -> None:
         """A sortable table of *frame* (columns: present.Col or "name:fmt" strings), with its
@@ -393,16 +441,27 @@ class Context:
         plt.close(fig)
         from IPython.display import display
 
-        display({"image/png": base64.b64encode(preview.getvalue()).decode("ascii")}, raw=True,
-                metadata={"selfeval": {"png": saved.png.name, "svg": saved.svg.name, "alt": alt,
-                                       "anchor": anchor}})
+        display(
+            {"image/png": base64.b64encode(preview.getvalue()).decode("ascii")},
+            raw=True,
+            metadata={"selfeval": {"png": saved.png.name, "svg": saved.svg.name, "alt": alt, "anchor": anchor}},
+        )
 
     def record(self, **numbers) -> dict:
         return record(self.figures, **numbers)
 
 
-def setup(stem: str, *, district=ALL, department=ALL, year=ALL, lang="zh", processed_dir="data/processed",
-          figures_dir=None, tables=()) -> Context:
+def setup(
+    stem: str,
+    *,
+    district=ALL,
+    department=ALL,
+    year=ALL,
+    lang="zh",
+    processed_dir="data/processed",
+    figures_dir=None,
+    tables=(),
+) -> Context:
     """Everything a notebook does before its analysis: resolve the folders (relative to
     the project root, the working directory papermill gives), start a fresh findings.json,
     apply the chart style, load the tables it reads (*tables*, besides projects and checks),

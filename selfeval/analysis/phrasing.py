@@ -8,6 +8,7 @@ every per-text step (squeezing, segmenting, comparing) runs once per distinct te
 and its result is spread back to the rows or weighted by the count: the same answers
 as going row by row, without a Python call per row.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -48,8 +49,11 @@ def _without_space(text: str) -> str:
 
 def _squeeze_cell(value) -> str:
     """squeeze() of a cell as repeated() reads it: missing is "", anything else as text."""
-    return "" if value is None or value is pd.NA or (isinstance(value, float) and value != value) else squeeze(
-        value if isinstance(value, str) else str(value))
+    return (
+        ""
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value)
+        else squeeze(value if isinstance(value, str) else str(value))
+    )
 
 
 def similarity(a, b) -> float:
@@ -125,20 +129,25 @@ def repeated(indicators: pd.DataFrame, projects: pd.DataFrame, columns: list[str
     # each row's unit through its form (a left join on form_id, which is unique in projects)
     form = pd.Index(projects["form_id"]).get_indexer(indicators["form_id"])
     unit = np.append(pd.factorize(projects["unit"])[0], -1)[form]  # -1: no unit, or form not in projects
-    out = pd.DataFrame({
-        "text": first[columns[0]].to_numpy() if len(columns) == 1 else [
-            " | ".join(str(v) for v in row) for row in first.astype(object).itertuples(index=False)],
-        "forms": _distinct_per_group(group, pd.factorize(indicators["form_id"])[0][rows], len(keys)),
-        "units": _distinct_per_group(group, unit[rows], len(keys)),
-    }, index=pd.Index(keys, name="_key"))
+    out = pd.DataFrame(
+        {
+            "text": first[columns[0]].to_numpy()
+            if len(columns) == 1
+            else [" | ".join(str(v) for v in row) for row in first.astype(object).itertuples(index=False)],
+            "forms": _distinct_per_group(group, pd.factorize(indicators["form_id"])[0][rows], len(keys)),
+            "units": _distinct_per_group(group, unit[rows], len(keys)),
+        },
+        index=pd.Index(keys, name="_key"),
+    )
     if len(columns) == 1:
         out["text"] = out["text"].astype(indicators[columns[0]].dtype)
     out = out[out["forms"] > 1]
     return out.sort_values(["units", "forms"], ascending=False).reset_index(drop=True)
 
 
-def near_duplicates(names: pd.Series, threshold: float = NEAR_DUPLICATE,
-                    max_names: int = MAX_NAMES_FOR_PAIRS) -> pd.DataFrame:
+def near_duplicates(
+    names: pd.Series, threshold: float = NEAR_DUPLICATE, max_names: int = MAX_NAMES_FOR_PAIRS
+) -> pd.DataFrame:
     """Pairs of distinct indicator names that are nearly the same text. Every pair of
     distinct (squeezed) names is compared, up to `max_names` names; beyond that only the
     `max_names` most frequent are. `attrs` says how many were searched of how many:
@@ -151,17 +160,20 @@ def near_duplicates(names: pd.Series, threshold: float = NEAR_DUPLICATE,
             continue  # cannot reach the threshold: ratio = 2*matches/(len a + len b) <= 2*min/(len a + len b)
         matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
         if matcher.quick_ratio() >= threshold and (ratio := matcher.ratio()) >= threshold:
-            rows.append({"name_a": a, "name_b": b, "similarity": ratio,
-                         "forms_a": int(counts[a]), "forms_b": int(counts[b])})
+            rows.append(
+                {"name_a": a, "name_b": b, "similarity": ratio, "forms_a": int(counts[a]), "forms_b": int(counts[b])}
+            )
     out = pd.DataFrame(rows, columns=["name_a", "name_b", "similarity", "forms_a", "forms_b"]).sort_values(
-        "similarity", ascending=False, ignore_index=True)
-    out.attrs.update(names_searched=len(distinct), names_distinct=sum(1 for n in counts.index if n),
-                     max_names=max_names)
+        "similarity", ascending=False, ignore_index=True
+    )
+    out.attrs.update(
+        names_searched=len(distinct), names_distinct=sum(1 for n in counts.index if n), max_names=max_names
+    )
     return out
 
 
 def cap_note(pairs: pd.DataFrame) -> str:
-    """"" when near_duplicates() compared every name, else what it was limited to (to follow a count)."""
+    """ "" when near_duplicates() compared every name, else what it was limited to (to follow a count)."""
     searched, distinct = pairs.attrs.get("names_searched", 0), pairs.attrs.get("names_distinct", 0)
     return "" if searched >= distinct else f" among the {searched:,} most frequent of {distinct:,} distinct names"
 
@@ -171,11 +183,12 @@ def search_scope(pairs: pd.DataFrame) -> str:
     the pairs among the most frequent names."""
     searched, distinct = pairs.attrs.get("names_searched", 0), pairs.attrs.get("names_distinct", 0)
     if searched >= distinct:
-        return (f"Near-duplicates: every pair of the {distinct:,} distinct indicator names compared "
-                f"(exact search).")
-    return (f"Near-duplicates: only the {searched:,} most frequent of {distinct:,} distinct indicator names "
-            f"were compared pairwise (the search compares every pair, so it is capped at "
-            f"{pairs.attrs.get('max_names', searched):,} names); pairs among the rarer names are not counted.")
+        return f"Near-duplicates: every pair of the {distinct:,} distinct indicator names compared (exact search)."
+    return (
+        f"Near-duplicates: only the {searched:,} most frequent of {distinct:,} distinct indicator names "
+        f"were compared pairwise (the search compares every pair, so it is capped at "
+        f"{pairs.attrs.get('max_names', searched):,} names); pairs among the rarer names are not counted."
+    )
 
 
 def goal_achievement_similarity(projects: pd.DataFrame) -> pd.DataFrame:
@@ -194,8 +207,12 @@ def empty_notes(indicators: pd.DataFrame) -> pd.DataFrame:
     """Indicators whose deviation note (偏差原因) says nothing, split by whether points were lost."""
     note = each_distinct(indicators["deviation_note"].fillna(""), _without_space)
     lost = (indicators["score"] < indicators["weight"]).fillna(False)
-    return pd.DataFrame({"says_nothing": note.isin(EMPTY_NOTES), "points_lost": lost}).value_counts().rename(
-        "indicators").reset_index()
+    return (
+        pd.DataFrame({"says_nothing": note.isin(EMPTY_NOTES), "points_lost": lost})
+        .value_counts()
+        .rename("indicators")
+        .reset_index()
+    )
 
 
 def word_frequencies(texts: pd.Series, n: int = 30, stopwords: frozenset[str] = frozenset()) -> pd.DataFrame:

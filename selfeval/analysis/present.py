@@ -9,6 +9,7 @@ written with two prefixes the page renderer replaces (pages.resolve_links):
 ``selfeval-forms:`` (the folder of form pages) and ``selfeval-figures:`` (the report's
 figures folder).
 """
+
 from __future__ import annotations
 
 import functools
@@ -125,12 +126,18 @@ def corr(x) -> str:
 
 
 FORMATS: dict[str, Callable] = {
-    "money": money, "signed_money": signed_money, "pct": pct, "pp": pp, "count": count, "points": points,
-    "signed_points": signed_points, "corr": corr, "pct2": functools.partial(pct, digits=2),
+    "money": money,
+    "signed_money": signed_money,
+    "pct": pct,
+    "pp": pp,
+    "count": count,
+    "points": points,
+    "signed_points": signed_points,
+    "corr": corr,
+    "pct2": functools.partial(pct, digits=2),
 }
 # The unit appended to a column header, per format.
-UNIT_OF_FORMAT = {"money": "money", "signed_money": "money", "pp": "pp", "points": "points",
-                  "signed_points": "points"}
+UNIT_OF_FORMAT = {"money": "money", "signed_money": "money", "pp": "pp", "points": "points", "signed_points": "points"}
 
 
 def header(name: str, fmt: str, lang: str) -> str:
@@ -209,8 +216,11 @@ def _cell(row: pd.Series, col: Col, lang: str) -> tuple[str, str | None, bool]:
     if col.fmt == "list":  # a list of codes of one kind, in words: "kind" is the label key
         return e(list_sep(lang).join(value) if isinstance(value, (list, tuple)) else (value or "")), None, False
     if col.fmt == "form_id":
-        return (e(value) if _missing(value) else
-                f'<a class="form" href="{e(form_href(value, lang))}">{e(value)}</a>'), None, False
+        return (
+            (e(value) if _missing(value) else f'<a class="form" href="{e(form_href(value, lang))}">{e(value)}</a>'),
+            None,
+            False,
+        )
     if col.fmt.startswith("code:"):
         return e(code(col.fmt[5:], value, lang)), None, False
     if col.fmt == "bool":
@@ -225,8 +235,15 @@ def _cell(row: pd.Series, col: Col, lang: str) -> tuple[str, str | None, bool]:
     return e(DASH if _missing(value) else value), None, False
 
 
-def table_html(frame: pd.DataFrame, columns: Sequence[Col], lang: str, anchor: str, *,
-               downloads: bool = True, empty_key: str = "site.empty_table") -> str:
+def table_html(
+    frame: pd.DataFrame,
+    columns: Sequence[Col],
+    lang: str,
+    anchor: str,
+    *,
+    downloads: bool = True,
+    empty_key: str = "site.empty_table",
+) -> str:
     """*frame*'s rows as a sortable table (no index column, nothing cut short); a filter
     box when it is long; links to its CSV and XLSX (written by write_downloads)."""
     _check_lang(lang)
@@ -238,8 +255,10 @@ def table_html(frame: pd.DataFrame, columns: Sequence[Col], lang: str, anchor: s
         is_num = col.fmt in FORMATS or col.fmt in ("int", "line")
         numeric.append(is_num)
         method = ' data-sort-method="number"' if is_num else ""
-        heads.append(f'<th scope="col"{method}{" class=num" if is_num else ""}>'
-                     f"{e(header(col.label or col.name, col.fmt, lang))}</th>")
+        heads.append(
+            f'<th scope="col"{method}{" class=num" if is_num else ""}>'
+            f"{e(header(col.label or col.name, col.fmt, lang))}</th>"
+        )
     rows = []
     for _, row in frame.iterrows():
         cells = []
@@ -251,16 +270,22 @@ def table_html(frame: pd.DataFrame, columns: Sequence[Col], lang: str, anchor: s
         rows.append("<tr>" + "".join(cells) + "</tr>")
     tools = []
     if len(frame) > SEARCHABLE_ROWS:
-        tools.append(f'<input type="search" class="filter" aria-label="{e(text("site.search", lang))}" '
-                     f'placeholder="{e(text("site.search", lang))}">')
+        tools.append(
+            f'<input type="search" class="filter" aria-label="{e(text("site.search", lang))}" '
+            f'placeholder="{e(text("site.search", lang))}">'
+        )
     tools.append(f'<span class="count">{len(frame):,} {e(text("site.rows", lang))}</span>')
     if downloads:
-        tools.append(f'<span class="dl">{e(text("site.download", lang))}: '
-                     f'<a href="{FIGURES_PREFIX}tables/{e(anchor)}.csv" download>CSV</a> · '
-                     f'<a href="{FIGURES_PREFIX}tables/{e(anchor)}.xlsx" download>XLSX</a></span>')
-    return (f'<div class="table-block" id="{e(anchor)}"><div class="tools">{" ".join(tools)}</div>'
-            f'<div class="scroll"><table class="data"><thead><tr>{"".join(heads)}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div></div>')
+        tools.append(
+            f'<span class="dl">{e(text("site.download", lang))}: '
+            f'<a href="{FIGURES_PREFIX}tables/{e(anchor)}.csv" download>CSV</a> · '
+            f'<a href="{FIGURES_PREFIX}tables/{e(anchor)}.xlsx" download>XLSX</a></span>'
+        )
+    return (
+        f'<div class="table-block" id="{e(anchor)}"><div class="tools">{" ".join(tools)}</div>'
+        f'<div class="scroll"><table class="data"><thead><tr>{"".join(heads)}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div></div>"
+    )
 
 
 def download_frame(frame: pd.DataFrame, columns: Sequence[Col], lang: str) -> pd.DataFrame:
@@ -348,13 +373,13 @@ def forms_list(forms: Sequence[tuple[str, str]], lang: str) -> str:
     shown = [form_link(fid, name, lang) for fid, name in forms[:FORMS_NAMED]]
     joined = ("、" if lang == "zh" else "; ").join(shown)
     if len(forms) > FORMS_NAMED:
-        joined += ("" if lang == "zh" else " ") + e(text("findings.more_forms", lang, total=len(forms),
-                                                             rest=len(forms) - FORMS_NAMED))
+        joined += ("" if lang == "zh" else " ") + e(
+            text("findings.more_forms", lang, total=len(forms), rest=len(forms) - FORMS_NAMED)
+        )
     return joined
 
 
 def findings_box(findings: Sequence[Finding], lang: str) -> str:
     items = "".join(f"<li>{f.render(lang)}</li>" for f in findings)
-    body = f"<ol>{items}</ol>" if findings else f'<p>{e(text("findings.none", lang))}</p>'
-    return (f'<section class="findings" id="findings"><h2>{e(text("findings.title", lang))}</h2>'
-            f"{body}</section>")
+    body = f"<ol>{items}</ol>" if findings else f"<p>{e(text('findings.none', lang))}</p>"
+    return f'<section class="findings" id="findings"><h2>{e(text("findings.title", lang))}</h2>{body}</section>'

@@ -12,6 +12,7 @@ The layouts are detected per form by scoring its lines (not by file name):
 The first two keep their rows; the last four (STREAM_LAYOUTS) lose them (rowspans, dropped
 empty cells), and the parser reads their cells in order (parse/stream.py).
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,14 @@ FLATTENED = "flattened"
 ALIGNED = "aligned"
 # the layouts whose rows are not reliable: read cell by cell
 STREAM_LAYOUTS = frozenset({PARAGRAPHS, PIPE_TABLE, FLATTENED, ALIGNED})
-_MODULES = {CELL_PER_LINE: cell_per_line, TAB_ROWS: tab_rows, PARAGRAPHS: paragraphs, PIPE_TABLE: pipe_table,
-            FLATTENED: flattened, ALIGNED: aligned}
+_MODULES = {
+    CELL_PER_LINE: cell_per_line,
+    TAB_ROWS: tab_rows,
+    PARAGRAPHS: paragraphs,
+    PIPE_TABLE: pipe_table,
+    FLATTENED: flattened,
+    ALIGNED: aligned,
+}
 _SCORED = {PIPE_TABLE: pipe_table, FLATTENED: flattened, ALIGNED: aligned, PARAGRAPHS: paragraphs}
 MIN_SCORE = 0.5  # below it on every layout: cell_per_line, the fallback it always was
 
@@ -44,8 +51,9 @@ def layout_scores(lines: list[tuple[int, str]], stripped: list[str] | None = Non
     texts = [text for text in stripped if text]
     scores = {name: module.score(lines, stripped) for name, module in _SCORED.items()}
     scores[TAB_ROWS] = sum(map(_HAS_TAB, texts)) / len(texts) if texts else 0.0
-    scores[CELL_PER_LINE] = (sum(1 for _, line in lines if line.startswith("\t") and line.strip()) / len(texts)
-                             if texts else 0.0)
+    scores[CELL_PER_LINE] = (
+        sum(1 for _, line in lines if line.startswith("\t") and line.strip()) / len(texts) if texts else 0.0
+    )
     return scores
 
 
@@ -106,7 +114,7 @@ def _cut_line(line: str) -> list[str]:
         at = next((i for i, cell in enumerate(cells) if any(w in norm_label(cell) for w in TITLE_WORDS)), None)
         if at is None:
             return [line]
-        rest = [cell for cell in cells[at + 1:] if cell]
+        rest = [cell for cell in cells[at + 1 :] if cell]
         return [cells[at], "| " + " | ".join(rest) + " |"] if rest else [cells[at]]
     words = line.split()
     if len(words) < _FLAT_MIN_WORDS or "\t" in line:
@@ -114,7 +122,7 @@ def _cut_line(line: str) -> list[str]:
     starts = [i for i, word in enumerate(words) if any(w in norm_label(word) for w in TITLE_WORDS)]
     if not starts:
         return [line]
-    pieces = [" ".join(words[:starts[0]])]
+    pieces = [" ".join(words[: starts[0]])]
     for at, following in zip(starts, [*starts[1:], len(words)]):  # every form flattened on the line
         end = min(following, at + 1 + (at + 1 < len(words) and bool(YEAR.match(norm_label(words[at + 1])))))
         pieces += [" ".join(words[at:end]), " ".join(words[end:following])]
@@ -157,4 +165,3 @@ def read_forms(text: str, source_file: str, encoding: str = "utf-8") -> tuple[li
         chunk.lines = [(at(n) or n, line) for n, line in chunk.lines]
     issues = [Issue(i.source_file, i.form_id, at(i.line), i.field, i.raw_text, i.message, i.severity) for i in issues]
     return chunks, issues
-

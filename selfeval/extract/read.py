@@ -3,6 +3,7 @@
 Only what every layout shares happens here: decoding, newline folding and
 finding the title lines that start a form. Cells are cut in cells.py.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,8 @@ class Chunk:
     """The lines of one form, as printed, with the file's line numbers."""
 
     source_file: str
-    ordinal: int          # 1-based position of the form in its file
-    first_line: int       # 1-based line number of the title
+    ordinal: int  # 1-based position of the form in its file
+    first_line: int  # 1-based line number of the title
     lines: list[tuple[int, str]] = field(default_factory=list)
     title: str = ""
     encoding: str = "utf-8"
@@ -45,6 +46,7 @@ def form_key(source_file: str) -> str:
 
 def decode(data: bytes, source_file: str) -> tuple[str | None, str | None, list[Issue]]:
     """Return (text, encoding, issues). text is None when the file cannot be read."""
+
     def fail(message: str) -> tuple[None, None, list[Issue]]:
         return None, None, [Issue(source_file, None, None, "file", None, message, "error")]
 
@@ -84,11 +86,17 @@ def decode(data: bytes, source_file: str) -> tuple[str | None, str | None, list[
                 mixed = _decode_mixed(data)
                 if mixed is not None:
                     text, gb_lines, bad_lines = mixed
-                    warn(gb_lines[0], f"line(s) {_shown(gb_lines)} not valid UTF-8 but GB18030 (a line pasted from "
-                                      "another file?); decoded as GB18030")
+                    warn(
+                        gb_lines[0],
+                        f"line(s) {_shown(gb_lines)} not valid UTF-8 but GB18030 (a line pasted from "
+                        "another file?); decoded as GB18030",
+                    )
                     if bad_lines:
-                        warn(bad_lines[0], f"byte sequence(s) not valid utf-8 replaced by U+FFFD "
-                                           f"(line {_shown(bad_lines)}); the file may be truncated or damaged")
+                        warn(
+                            bad_lines[0],
+                            f"byte sequence(s) not valid utf-8 replaced by U+FFFD "
+                            f"(line {_shown(bad_lines)}); the file may be truncated or damaged",
+                        )
                     break
             continue
         break
@@ -103,8 +111,11 @@ def decode(data: bytes, source_file: str) -> tuple[str | None, str | None, list[
             return fail(f"{source_file}: cannot decode as UTF-8 or GB18030")
         text, encoding = damaged, damaged_encoding
         lines = _lines_with(_fold_newlines(text), "\ufffd")
-        warn(lines[0] if lines else None, f"byte sequence(s) not valid {encoding} replaced by U+FFFD "
-                                          f"(line {_shown(lines)}); the file may be truncated or damaged")
+        warn(
+            lines[0] if lines else None,
+            f"byte sequence(s) not valid {encoding} replaced by U+FFFD "
+            f"(line {_shown(lines)}); the file may be truncated or damaged",
+        )
     if _looks_binary(text):
         return fail(f"{source_file}: binary file (control characters), not a text export of a form")
     text = _fold_newlines(text)
@@ -190,8 +201,15 @@ def _looks_binary(text: str) -> bool:
 
 
 _TITLE = re.compile(
-    r"^(?P<district>[^" + re.escape(VOCAB["title_prefix_excludes"]) + r"]{0,40}?)"
-    + "(?:" + "|".join(map(re.escape, VOCAB["form_titles"])) + ")" + VOCAB["title_tail_pattern"] + "$")
+    r"^(?P<district>[^"
+    + re.escape(VOCAB["title_prefix_excludes"])
+    + r"]{0,40}?)"
+    + "(?:"
+    + "|".join(map(re.escape, VOCAB["form_titles"]))
+    + ")"
+    + VOCAB["title_tail_pattern"]
+    + "$"
+)
 _TITLE_HINT: str = VOCAB["title_hint"]
 
 
@@ -214,14 +232,25 @@ _FORM_HEADER_FIELDS = ("project_name", "department", "implementing_unit")
 _TOTAL_LABELS = frozenset(norm_label(label) for label in VOCAB["total_row"])
 _TOTAL_HINTS = frozenset(label[0] for label in _TOTAL_LABELS)  # a cheap test per line
 # (not the contact fields: a signature line under the form may print them)
-_FORM_LABELS = frozenset(norm_label(label) for label in (
-    *(label for field_name, labels in VOCAB["header_fields"].items() if field_name in _FORM_HEADER_FIELDS
-      for label in labels),
-    *(label for labels in VOCAB["fund_lines"].values() for label in labels),
-    *(label for labels in VOCAB["level1"].values() for label in labels),
-    *(label for spec in VOCAB["level2"].values() for label in spec["labels"]),
-    *VOCAB["funds_block"], *VOCAB["goal_block"], *VOCAB["indicator_block"], *VOCAB["indicator_table_start"],
-    *VOCAB["total_row"]))
+_FORM_LABELS = frozenset(
+    norm_label(label)
+    for label in (
+        *(
+            label
+            for field_name, labels in VOCAB["header_fields"].items()
+            if field_name in _FORM_HEADER_FIELDS
+            for label in labels
+        ),
+        *(label for labels in VOCAB["fund_lines"].values() for label in labels),
+        *(label for labels in VOCAB["level1"].values() for label in labels),
+        *(label for spec in VOCAB["level2"].values() for label in spec["labels"]),
+        *VOCAB["funds_block"],
+        *VOCAB["goal_block"],
+        *VOCAB["indicator_block"],
+        *VOCAB["indicator_table_start"],
+        *VOCAB["total_row"],
+    )
+)
 
 
 def _first_cell(line: str) -> str:
@@ -240,7 +269,9 @@ def _form_starts(lines: list[str], complete: bool) -> list[int]:
     other title. complete: whether the lines continue a form already complete (the text
     before a file's first title does: no form is open there)."""
     starts: list[int] = []
-    totals = [i for i, line in enumerate(lines) if not _TOTAL_HINTS.isdisjoint(line) and _first_cell(line) in _TOTAL_LABELS]
+    totals = [
+        i for i, line in enumerate(lines) if not _TOTAL_HINTS.isdisjoint(line) and _first_cell(line) in _TOTAL_LABELS
+    ]
     i = 0
     if not complete:
         if not totals:
@@ -324,14 +355,29 @@ def iter_forms(text: str, source_file: str, encoding: str, issues: list[Issue]) 
         cuts = [*starts, len(lines)]
         if title is not None:
             ordinal += 1
-            yield Chunk(source_file, ordinal, title_line, list(zip(range(first, first + cuts[0]), lines[:cuts[0]])),
-                        text[title[0]:title[1]].strip(), encoding)
+            yield Chunk(
+                source_file,
+                ordinal,
+                title_line,
+                list(zip(range(first, first + cuts[0]), lines[: cuts[0]])),
+                text[title[0] : title[1]].strip(),
+                encoding,
+            )
         elif not starts and not preamble_reported:
             preamble = [(first + i, line) for i, line in enumerate(lines) if line.strip()]
             if preamble and titles:
                 line, shown = preamble[0]
-                issues.append(Issue(source_file, None, line, "file", shown[:80],
-                                    f"{len(preamble)} line(s) before the first form title were ignored", "warning"))
+                issues.append(
+                    Issue(
+                        source_file,
+                        None,
+                        line,
+                        "file",
+                        shown[:80],
+                        f"{len(preamble)} line(s) before the first form title were ignored",
+                        "warning",
+                    )
+                )
             preamble_reported = True
         for start, stop in zip(starts, cuts[1:]):
             ordinal += 1
@@ -339,17 +385,42 @@ def iter_forms(text: str, source_file: str, encoding: str, issues: list[Issue]) 
             named = _first_cell(head) in _FORM_LABELS or "\t" in head.strip()
             chunk_title = "" if named else head.strip()
             body = start if named else start + 1
-            chunk = Chunk(source_file, ordinal, first + start, list(zip(range(first + body, first + stop), lines[body:stop])),
-                          chunk_title, encoding)
-            label = next((line.strip().split("\t", 1)[0] for line in lines[start:stop] if _first_cell(line) in _FORM_LABELS), "")
+            chunk = Chunk(
+                source_file,
+                ordinal,
+                first + start,
+                list(zip(range(first + body, first + stop), lines[body:stop])),
+                chunk_title,
+                encoding,
+            )
+            label = next(
+                (line.strip().split("\t", 1)[0] for line in lines[start:stop] if _first_cell(line) in _FORM_LABELS), ""
+            )
             where = "after a complete form" if title is not None or start > 0 and ordinal > 1 else "before any title"
-            issues.append(Issue(source_file, chunk.form_id, first + start, "form", head.strip()[:80],
-                                f"a form starts at line {first + start} without a recognised title line "
-                                f"({label} row {where}); read as a form of its own", "warning"))
+            issues.append(
+                Issue(
+                    source_file,
+                    chunk.form_id,
+                    first + start,
+                    "form",
+                    head.strip()[:80],
+                    f"a form starts at line {first + start} without a recognised title line "
+                    f"({label} row {where}); read as a form of its own",
+                    "warning",
+                )
+            )
             yield chunk
         line_no += text.count("\n", counted_to, end)
         counted_to = end
     if ordinal == 0:
-        issues.append(Issue(source_file, None, 1, "file", text[:80],
-                            f"no self-evaluation form found in {source_file} "
-                            f"(no line ending in {VOCAB['form_title']})", "error"))
+        issues.append(
+            Issue(
+                source_file,
+                None,
+                1,
+                "file",
+                text[:80],
+                f"no self-evaluation form found in {source_file} (no line ending in {VOCAB['form_title']})",
+                "error",
+            )
+        )

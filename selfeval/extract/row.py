@@ -1,4 +1,5 @@
 """A table row as printed: the line it starts on and its cells."""
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ number or fixed column, because PDF exports shift cells left and right, swap
 the level-1/level-2 columns and drop cells. What had to be repaired or could
 not be read is recorded as an Issue, never dropped silently.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,9 @@ _NUMERIC = re.compile(r"^[\d.\s]+%?$")
 # Cells that read like a target or actual value rather than an indicator name.
 _VALUE_LIKE = re.compile(vocab.VOCAB["value_like_pattern"])
 # level-2 labels only the newer templates have (成本指标 is then a level-1 label)
-_NEWER_COST_LABELS = frozenset(label for label, code in vocab.LEVEL2.items()
-                               if code in ("economic_cost", "social_cost", "ecological_cost"))
+_NEWER_COST_LABELS = frozenset(
+    label for label, code in vocab.LEVEL2.items() if code in ("economic_cost", "social_cost", "ecological_cost")
+)
 _CHILDREN = {code: [c for c, p in vocab.LEVEL2_PARENT.items() if p == code] for code in vocab.VOCAB["level1"]}
 
 
@@ -43,19 +45,27 @@ class Form:
     columns: dict[str, list[str]] = field(default_factory=dict)
 
     def issue(self, line, field_name, raw, message, severity="warning") -> None:
-        self.issues.append(Issue(self.chunk.source_file, self.chunk.form_id, line, field_name,
-                                 raw, message, severity))
+        self.issues.append(Issue(self.chunk.source_file, self.chunk.form_id, line, field_name, raw, message, severity))
 
     def number(self, raw: str | None, line: int, field_name: str) -> float | None:
         """Parse a printed number; repairs (stray spaces, "10%" weights) are recorded."""
         value, repair = parse_number(raw)
-        if value is not None and raw is not None and "%" in raw and field_name in ("weight", "score", "total_weight", "total_score"):
+        if (
+            value is not None
+            and raw is not None
+            and "%" in raw
+            and field_name in ("weight", "score", "total_weight", "total_score")
+        ):
             repair = "; ".join(filter(None, [repair, "points printed as a percentage (10% = 10 points)"]))
         if repair == "unreadable":
             self.issue(line, field_name, raw, f"{field_name}: cannot read {raw!r} as a number")
         elif repair == "out of range":  # negative or absurdly large: left empty (numbers.MAX_VALUE)
-            self.issue(line, field_name, raw,
-                       f"{field_name}: {(raw or '')[:40]!r} is negative or too large to be read; left empty")
+            self.issue(
+                line,
+                field_name,
+                raw,
+                f"{field_name}: {(raw or '')[:40]!r} is negative or too large to be read; left empty",
+            )
         elif repair:
             self.issue(line, field_name, raw, f"{field_name}: {repair}", "repaired")
         return value
@@ -130,7 +140,7 @@ def _other_fund_header(cells: tuple[str, ...]) -> bool | None:
     if sum(map(vocab.FUND_COLUMNS.__contains__, keys)) < 3:
         return None
     columns = [vocab.FUND_COLUMNS[k] for k in keys if k in vocab.FUND_COLUMNS]
-    return columns != list(FUND_COLUMN_ORDER[:len(columns)]) or any(k in vocab.FUND_COLUMNS_IGNORED for k in keys)
+    return columns != list(FUND_COLUMN_ORDER[: len(columns)]) or any(k in vocab.FUND_COLUMNS_IGNORED for k in keys)
 
 
 @lru_cache(maxsize=1 << 12)
@@ -139,7 +149,7 @@ def _other_indicator_header(cells: tuple[str, ...]) -> bool | None:
     if sum(map(vocab.INDICATOR_HEADER.__contains__, map(vocab.norm_label, cells))) < 3:
         return None
     columns = stream.indicator_columns(list(cells))
-    return columns != _STANDARD_INDICATOR_COLUMNS[:len(columns)]
+    return columns != _STANDARD_INDICATOR_COLUMNS[: len(columns)]
 
 
 def _sections(rows: list[Row]) -> dict[str, list[Row]]:
@@ -161,12 +171,16 @@ def _sections(rows: list[Row]) -> dict[str, list[Row]]:
 
 
 # normalised label -> the block it opens (the first filled cell of a row)
-_OPENS = {**{label: "funds" for label in vocab.FUNDS_BLOCK}, **{label: "goal" for label in vocab.GOAL_BLOCK},
-          **{label: "indicators" for label in (*vocab.INDICATOR_BLOCK, *vocab.INDICATOR_TABLE_START)},
-          **{label: "total" for label in vocab.TOTAL_ROW}}
+_OPENS = {
+    **{label: "funds" for label in vocab.FUNDS_BLOCK},
+    **{label: "goal" for label in vocab.GOAL_BLOCK},
+    **{label: "indicators" for label in (*vocab.INDICATOR_BLOCK, *vocab.INDICATOR_TABLE_START)},
+    **{label: "total" for label in vocab.TOTAL_ROW},
+}
 
 
 # --- header -------------------------------------------------------------------------------
+
 
 def _parse_header(form: Form, rows: list[Row]) -> None:
     for row in rows:
@@ -189,6 +203,7 @@ def _parse_header(form: Form, rows: list[Row]) -> None:
 
 # --- funds ---------------------------------------------------------------------------------
 
+
 def _parse_funds(form: Form, rows: list[Row]) -> None:
     for row in rows:
         keys = list(map(vocab.norm_label, row.cells))
@@ -198,7 +213,7 @@ def _parse_funds(form: Form, rows: list[Row]) -> None:
                 form.issue(row.line, "funds", row.text, vocab.MESSAGES["fund_row_unknown"])
             continue
         line = vocab.FUND_LINES[keys[label_at]]
-        values = _align_fund_values(row.cells[label_at + 1:])
+        values = _align_fund_values(row.cells[label_at + 1 :])
         # A fund line printed twice (a page repeated by the export, a hand-edited file)
         # would give the funds table a duplicate (form_id, fund_line) key and make the
         # whole run fail validation (found by tests/test_fuzz.py). Read it once: the
@@ -206,13 +221,22 @@ def _parse_funds(form: Form, rows: list[Row]) -> None:
         earlier = next((f for f in form.funds if f["fund_line"] == line), None)
         if earlier is not None:
             if all(earlier[f"{c}_raw"] == (raw or None) for c, raw in zip(FUND_COLUMN_ORDER, values)):
-                form.issue(row.line, "funds", row.text,
-                           f"{row.cells[label_at]} printed again (same values as line {earlier['line']}); read once",
-                           "repaired")
+                form.issue(
+                    row.line,
+                    "funds",
+                    row.text,
+                    f"{row.cells[label_at]} printed again (same values as line {earlier['line']}); read once",
+                    "repaired",
+                )
             else:
-                form.issue(row.line, "funds", row.text,
-                           f"{row.cells[label_at]} printed twice with different values (lines {earlier['line']} "
-                           f"and {row.line}); cannot tell which is right", "error")
+                form.issue(
+                    row.line,
+                    "funds",
+                    row.text,
+                    f"{row.cells[label_at]} printed twice with different values (lines {earlier['line']} "
+                    f"and {row.line}); cannot tell which is right",
+                    "error",
+                )
             continue
         fund = {"form_id": form.chunk.form_id, "fund_line": line, "fund_label": row.cells[label_at], "line": row.line}
         for column, raw_column, printed in zip(FUND_COLUMN_ORDER, _FUND_RAW_COLUMNS, values):
@@ -220,8 +244,7 @@ def _parse_funds(form: Form, rows: list[Row]) -> None:
             fund[column] = None if not printed or vocab.is_empty(printed) else form.number(printed, row.line, column)
         form.funds.append(fund)
     if not any(f["fund_line"] == "total" for f in form.funds):
-        form.issue(rows[0].line if rows else form.chunk.first_line, "funds", None,
-                   vocab.MESSAGES["no_fund_total"])
+        form.issue(rows[0].line if rows else form.chunk.first_line, "funds", None, vocab.MESSAGES["no_fund_total"])
 
 
 def _align_fund_values(cells: list[str]) -> list[str]:
@@ -235,8 +258,8 @@ def _align_fund_values(cells: list[str]) -> list[str]:
         return (cells + [""] * 6)[:6]
     best, best_key = None, None
     for offset in range(0, max(1, len(cells) - 5)):
-        window = (cells[offset:offset + 6] + [""] * 6)[:6]
-        dropped = sum(1 for c in cells[:offset] + cells[offset + 6:] if c)
+        window = (cells[offset : offset + 6] + [""] * 6)[:6]
+        dropped = sum(1 for c in cells[:offset] + cells[offset + 6 :] if c)
         rate_ok = 0 if ("%" in window[4] or vocab.is_empty(window[4])) else 1
         key = (dropped, rate_ok, offset)
         if best_key is None or key < best_key:
@@ -246,20 +269,32 @@ def _align_fund_values(cells: list[str]) -> list[str]:
 
 # --- goal ----------------------------------------------------------------------------------
 
+
 def _parse_goal(form: Form, rows: list[Row]) -> None:
-    texts = [cell for row in rows for cell in row.filled
-             if not vocab.matches(cell, vocab.GOAL_BLOCK) and vocab.norm_label(cell) not in vocab.GOAL_LABELS]
+    texts = [
+        cell
+        for row in rows
+        for cell in row.filled
+        if not vocab.matches(cell, vocab.GOAL_BLOCK) and vocab.norm_label(cell) not in vocab.GOAL_LABELS
+    ]
     form.project["goal_text"] = texts[0] if texts else None
     form.project["achievement_text"] = texts[1] if len(texts) > 1 else None
     if len(texts) > 2:
         form.project["achievement_text"] = "\n".join(texts[1:])
-        form.issue(rows[0].line, "goal", " | ".join(texts), "more than two goal texts; extra text joined to the achievement")
+        form.issue(
+            rows[0].line, "goal", " | ".join(texts), "more than two goal texts; extra text joined to the achievement"
+        )
     if len(texts) < 2:
-        form.issue(rows[0].line if rows else form.chunk.first_line, "goal", " | ".join(texts),
-                   vocab.MESSAGES["goal_text_missing"])
+        form.issue(
+            rows[0].line if rows else form.chunk.first_line,
+            "goal",
+            " | ".join(texts),
+            vocab.MESSAGES["goal_text_missing"],
+        )
 
 
 # --- indicators ----------------------------------------------------------------------------
+
 
 def _parse_indicators(form: Form, rows: list[Row]) -> None:
     # every cell's normalised label, once (map(): a C loop; these run for every cell of every form)
@@ -271,8 +306,13 @@ def _parse_indicators(form: Form, rows: list[Row]) -> None:
             continue
         found1, found2, rest = _split_levels(row.cells, newer_taxonomy, keys)
         if len({code for _, code in found2}) > 1:
-            form.issue(row.line, "level2", " | ".join(r for r, _ in found2),
-                       "several level-2 labels in one row; the one nearest the indicator name is used", "repaired")
+            form.issue(
+                row.line,
+                "level2",
+                " | ".join(r for r, _ in found2),
+                "several level-2 labels in one row; the one nearest the indicator name is used",
+                "repaired",
+            )
         if found1:
             if found1[-1][1] != level1:
                 level2_raw = level2 = None  # a new level-1 group starts; level-2 is not carried into it
@@ -284,32 +324,42 @@ def _parse_indicators(form: Form, rows: list[Row]) -> None:
                 parent = "cost"
             if level1 != parent:
                 if found1:
-                    form.issue(row.line, "level1", level1_raw,
-                               f"level-1 printed {level1_raw} but level-2 {level2_raw} belongs to {parent}; "
-                               f"level-1 taken from level-2", "repaired")
+                    form.issue(
+                        row.line,
+                        "level1",
+                        level1_raw,
+                        f"level-1 printed {level1_raw} but level-2 {level2_raw} belongs to {parent}; "
+                        f"level-1 taken from level-2",
+                        "repaired",
+                    )
                 level1 = parent
                 if not found1:
                     level1_raw = None
         if level1 and not level2 and len(_CHILDREN[level1]) == 1:
             level2 = _CHILDREN[level1][0]
-            form.issue(row.line, "level2", row.text, f"level-2 missing; {level2} is the only level-2 of {level1}", "repaired")
-        indicator = _indicator_values(form, row, rest, keys[len(keys) - len(rest):])
+            form.issue(
+                row.line, "level2", row.text, f"level-2 missing; {level2} is the only level-2 of {level1}", "repaired"
+            )
+        indicator = _indicator_values(form, row, rest, keys[len(keys) - len(rest) :])
         if indicator is None:
             continue
-        indicator.update({
-            "indicator_order": len(form.indicators) + 1,
-            "line": row.line,
-            "level1_raw": level1_raw if found1 else None,
-            "level1": level1,
-            "level2_raw": level2_raw if found2 else None,
-            "level2": level2,
-        })
+        indicator.update(
+            {
+                "indicator_order": len(form.indicators) + 1,
+                "line": row.line,
+                "level1_raw": level1_raw if found1 else None,
+                "level1": level1,
+                "level2_raw": level2_raw if found2 else None,
+                "level2": level2,
+            }
+        )
         if level1 is None or level2 is None:
             form.issue(row.line, "level", row.text, "indicator without level-1 or level-2 label")
         form.indicators.append(indicator)
     if not form.indicators:
-        form.issue(rows[0].line if rows else form.chunk.first_line, "indicators", None,
-                   vocab.MESSAGES["no_indicator_rows"])
+        form.issue(
+            rows[0].line if rows else form.chunk.first_line, "indicators", None, vocab.MESSAGES["no_indicator_rows"]
+        )
 
 
 def _split_levels(cells: list[str], newer_taxonomy: bool, keys: list[str] | None = None):
@@ -322,7 +372,7 @@ def _split_levels(cells: list[str], newer_taxonomy: bool, keys: list[str] | None
             continue
         if vocab.LEVEL1.get(key) == "cost":
             # printed as level-1 in newer templates when a 经济成本指标 follows in the row
-            nxt = next((k for c, k in zip(cells[position + 1:], keys[position + 1:]) if c), "")
+            nxt = next((k for c, k in zip(cells[position + 1 :], keys[position + 1 :]) if c), "")
             if newer_taxonomy and vocab.LEVEL2.get(nxt) in ("economic_cost", "social_cost", "ecological_cost"):
                 found1.append((cell, "cost"))
             else:
@@ -351,35 +401,39 @@ def _indicator_values(form: Form, row: Row, raw_cells: list[str], keys: list[str
         if cells:
             form.issue(row.line, "indicator", row.text, vocab.MESSAGES["no_weight_score_pair"])
         return None
-    before, note_cells = cells[:pair], cells[pair + 2:]
+    before, note_cells = cells[:pair], cells[pair + 2 :]
     name = before[0] if before else None
     target = actual = None
     if len(before) >= 3:
         if len(before) > 3:
             name = " ".join(before[:-2])
-            form.issue(row.line, "indicator_name", row.text,
-                       vocab.MESSAGES["cells_joined_into_name"].format(n=len(before) - 2), "repaired")
+            form.issue(
+                row.line,
+                "indicator_name",
+                row.text,
+                vocab.MESSAGES["cells_joined_into_name"].format(n=len(before) - 2),
+                "repaired",
+            )
         target, actual = before[-2], before[-1]
     elif len(before) == 2 and _VALUE_LIKE.match(before[0]):
         name, (target, actual) = None, before
         form.issue(row.line, "indicator_name", row.text, vocab.MESSAGES["indicator_name_missing"])
     elif len(before) == 2:
         positions = [i for i, c in enumerate(raw_cells) if c]
-        slots = raw_cells[positions[0] + 1:positions[pair]]
+        slots = raw_cells[positions[0] + 1 : positions[pair]]
         if len(slots) == 2 and not slots[0]:
             actual = before[1]
             form.issue(row.line, "target", row.text, vocab.MESSAGES["target_cell_empty"])
         else:
             target = before[1]
-            form.issue(row.line, "actual", row.text,
-                       vocab.MESSAGES["one_value_printed"])
+            form.issue(row.line, "actual", row.text, vocab.MESSAGES["one_value_printed"])
     else:
         form.issue(row.line, "target", row.text, vocab.MESSAGES["no_value_printed"])
     prefix = None
     if name:
         match = vocab.INDICATOR_PREFIX.match(name)
         if match:
-            prefix, name = re.sub(r"\s", "", match.group(1)), name[match.end():]
+            prefix, name = re.sub(r"\s", "", match.group(1)), name[match.end() :]
     return {
         "form_id": form.chunk.form_id,
         "indicator_prefix": prefix,
@@ -406,6 +460,7 @@ def _weight_score_position(cells: list[str]) -> int | None:
 
 # --- total and completeness -----------------------------------------------------------------
 
+
 def _parse_total(form: Form, rows: list[Row]) -> None:
     numbers = [c for row in rows for c in row.filled if _NUMERIC.match(c)]
     line = rows[0].line if rows else form.chunk.first_line
@@ -413,8 +468,9 @@ def _parse_total(form: Form, rows: list[Row]) -> None:
     form.project["total_score_raw"] = numbers[1] if len(numbers) > 1 else None
     form.project["total_weight"] = form.number(form.project["total_weight_raw"], line, "total_weight")
     form.project["total_score"] = form.number(form.project["total_score_raw"], line, "total_score")
-    form.project["grade_raw"] = next((c for row in rows for c in row.filled if vocab.norm_label(c) in vocab.TOTAL_GRADES),
-                                     None)
+    form.project["grade_raw"] = next(
+        (c for row in rows for c in row.filled if vocab.norm_label(c) in vocab.TOTAL_GRADES), None
+    )
     if len(numbers) != 2:
         form.issue(line, "total", " | ".join(numbers), vocab.MESSAGES["total_row_unreadable"])
 
@@ -423,23 +479,29 @@ def _check_complete(form: Form, sections: dict[str, list[Row]]) -> None:
     """A form cut off (a page missing, a copy stopped short) is loaded with what it has, marked
     partial with the parts it lacks; only a form with neither 项目名称 nor a fund line is not a
     form (a fragment of another one) and is rejected."""
-    missing = [part for part, there in (
-        ("project_name", bool(form.project.get("project_name"))),
-        ("fund_total", any(f["fund_line"] == "total" for f in form.funds)),
-        ("goal", bool(sections["goal"])),
-        ("indicators", bool(form.indicators)),
-        ("total", form.project.get("total_weight") is not None or form.project.get("total_score") is not None),
-    ) if not there]
+    missing = [
+        part
+        for part, there in (
+            ("project_name", bool(form.project.get("project_name"))),
+            ("fund_total", any(f["fund_line"] == "total" for f in form.funds)),
+            ("goal", bool(sections["goal"])),
+            ("indicators", bool(form.indicators)),
+            ("total", form.project.get("total_weight") is not None or form.project.get("total_score") is not None),
+        )
+        if not there
+    ]
     form.project["completeness"] = "partial" if missing else "complete"
     form.project["missing_parts"] = "; ".join(missing) or None
     if not form.project.get("project_name") and not form.funds:
         form.issue(form.chunk.first_line, "form", None, vocab.MESSAGES["no_name_no_funds"], "error")
     elif missing:
-        form.issue(form.chunk.first_line, "form", None,
-                   vocab.MESSAGES["partial_form"].format(missing=", ".join(missing)))
+        form.issue(
+            form.chunk.first_line, "form", None, vocab.MESSAGES["partial_form"].format(missing=", ".join(missing))
+        )
 
 
 # --- funds: unit and the zero total of formula cells -------------------------------------------
+
 
 def _convert_unit(form: Form) -> None:
     """Amounts printed in 元 are stored in 万元 (the printed values stay in the *_raw columns)."""
@@ -466,11 +528,17 @@ def _repair_zero_total(form: Form) -> None:
     for column in (*stream.FUND_AMOUNTS, "execution_rate"):
         total[column] = sub.get(column)
     total["repaired_from"] = sub["fund_line"]
-    form.issue(total["line"], "funds", " | ".join(str(total.get(f"{c}_raw")) for c in stream.FUND_AMOUNTS),
-               vocab.MESSAGES["zero_total_repaired"].format(label=sub["fund_label"]), "repaired")
+    form.issue(
+        total["line"],
+        "funds",
+        " | ".join(str(total.get(f"{c}_raw")) for c in stream.FUND_AMOUNTS),
+        vocab.MESSAGES["zero_total_repaired"].format(label=sub["fund_label"]),
+        "repaired",
+    )
 
 
 # --- forms whose rows were lost (parse/stream.py) -----------------------------------------------
+
 
 def _parse_stream(form: Form, rows: list[Row]) -> dict[str, list[Row]]:
     cells = [(row.line, cell) for row in rows for cell in row.cells if not vocab.is_filler(cell)]
@@ -478,8 +546,11 @@ def _parse_stream(form: Form, rows: list[Row]) -> dict[str, list[Row]]:
     header = [cell for _, cell in parts["header"]]  # label and value may stand on different lines
     _parse_header(form, [Row(parts["header"][0][0], header)] if header else [])
     _stream_funds(form, parts["funds"])
-    goal = [(line, cell) for line, cell in parts["goal"]
-            if vocab.block_key(cell) not in vocab.GOAL_BLOCK and vocab.norm_label(cell) not in vocab.GOAL_LABELS]
+    goal = [
+        (line, cell)
+        for line, cell in parts["goal"]
+        if vocab.block_key(cell) not in vocab.GOAL_BLOCK and vocab.norm_label(cell) not in vocab.GOAL_LABELS
+    ]
     _parse_goal(form, stream.as_rows(goal) or stream.as_rows(parts["goal"][:1]))
     _stream_indicators(form, parts["indicators"])
     _stream_total(form, parts["total"])
@@ -503,19 +574,34 @@ def _stream_funds(form: Form, cells: list[tuple[int, str]]) -> None:
         if code == "total":
             total_columns = filled
         if len(values) > len(columns):
-            form.issue(line, "funds", " | ".join(values), f"{len(values) - len(columns)} cell(s) beyond the "
-                       f"{len(columns)} columns of the funds table not read")
+            form.issue(
+                line,
+                "funds",
+                " | ".join(values),
+                f"{len(values) - len(columns)} cell(s) beyond the {len(columns)} columns of the funds table not read",
+            )
         elif len(values) != len(columns) and values:
-            form.issue(line, "funds", " | ".join(values),
-                       f"{len(values)} value(s) for {len(columns)} columns (empty cells dropped by the export): "
-                       f"read as {', '.join(filled)}", "repaired")
+            form.issue(
+                line,
+                "funds",
+                " | ".join(values),
+                f"{len(values)} value(s) for {len(columns)} columns (empty cells dropped by the export): "
+                f"read as {', '.join(filled)}",
+                "repaired",
+            )
         earlier = next((f for f in form.funds if f["fund_line"] == code), None)
         if earlier is not None:
             same = all(earlier[f"{c}_raw"] == placed.get(c) for c in FUND_COLUMN_ORDER)
-            form.issue(line, "funds", " | ".join([label, *values]),
-                       f"{label} printed again (same values as line {earlier['line']}); read once" if same else
-                       f"{label} printed twice with different values (lines {earlier['line']} and {line}); "
-                       f"cannot tell which is right", "repaired" if same else "error")
+            form.issue(
+                line,
+                "funds",
+                " | ".join([label, *values]),
+                f"{label} printed again (same values as line {earlier['line']}); read once"
+                if same
+                else f"{label} printed twice with different values (lines {earlier['line']} and {line}); "
+                f"cannot tell which is right",
+                "repaired" if same else "error",
+            )
             continue
         fund = {"form_id": form.chunk.form_id, "fund_line": code, "fund_label": label, "line": line}
         for column in FUND_COLUMN_ORDER:
@@ -531,8 +617,10 @@ def _stream_funds(form: Form, cells: list[tuple[int, str]]) -> None:
 def _stream_indicators(form: Form, cells: list[tuple[int, str]]) -> None:
     body = [(line, cell) for line, cell in cells if vocab.block_key(cell) not in vocab.INDICATOR_BLOCK]
     header_end = 0
-    while header_end < len(body) and (vocab.norm_label(body[header_end][1]) in vocab.INDICATOR_HEADER
-                                      or vocab.norm_label(body[header_end][1]) in vocab.INDICATOR_COLUMNS):
+    while header_end < len(body) and (
+        vocab.norm_label(body[header_end][1]) in vocab.INDICATOR_HEADER
+        or vocab.norm_label(body[header_end][1]) in vocab.INDICATOR_COLUMNS
+    ):
         header_end += 1
     columns = stream.indicator_columns([cell for _, cell in body[:header_end]])
     form.columns["indicators"] = columns
@@ -572,7 +660,7 @@ def _stream_indicators(form: Form, cells: list[tuple[int, str]]) -> None:
         name, prefix = cell, None
         match = vocab.INDICATOR_PREFIX.match(name)
         if match:
-            prefix, name = re.sub(r"\s", "", match.group(1)), name[match.end():]
+            prefix, name = re.sub(r"\s", "", match.group(1)), name[match.end() :]
         target = "".join(placed[c] for c in ("nature", "target", "unit") if placed.get(c)) or None
         actual = placed.get("actual")
         indicator = {
@@ -598,8 +686,9 @@ def _stream_indicators(form: Form, cells: list[tuple[int, str]]) -> None:
             form.issue(line, "level", cell, "indicator without level-1 or level-2 label")
         form.indicators.append(indicator)
     if not form.indicators:
-        form.issue(cells[0][0] if cells else form.chunk.first_line, "indicators", None,
-                   vocab.MESSAGES["no_indicator_rows"])
+        form.issue(
+            cells[0][0] if cells else form.chunk.first_line, "indicators", None, vocab.MESSAGES["no_indicator_rows"]
+        )
 
 
 def _stream_total(form: Form, cells: list[tuple[int, str]]) -> None:
@@ -616,16 +705,23 @@ def _stream_total(form: Form, cells: list[tuple[int, str]]) -> None:
             grade = cell
         elif numbers and _NUMERIC.match(cell):
             after.append(cell)
-    blank = bool(form.indicators) and all(i["score"] is None for i in form.indicators) \
+    blank = (
+        bool(form.indicators)
+        and all(i["score"] is None for i in form.indicators)
         and all(f.get("score") is None for f in form.funds)
+    )
     form.project["total_weight_raw"] = numbers[0] if numbers else None
     form.project["total_score_raw"] = numbers[1] if len(numbers) > 1 and not blank else None
     form.project["total_weight"] = form.number(form.project["total_weight_raw"], line, "total_weight")
     form.project["total_score"] = form.number(form.project["total_score_raw"], line, "total_score")
     form.project["grade_raw"] = grade
     if blank:
-        form.issue(line, "total", " | ".join(numbers),
-                   vocab.MESSAGES["blank_self_evaluation"].format(total=" ".join(numbers) or "-"))
+        form.issue(
+            line,
+            "total",
+            " | ".join(numbers),
+            vocab.MESSAGES["blank_self_evaluation"].format(total=" ".join(numbers) or "-"),
+        )
     elif numbers and len(numbers) != 2:
         form.issue(line, "total", " | ".join(numbers), vocab.MESSAGES["total_row_unreadable"])
     if after:

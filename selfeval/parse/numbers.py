@@ -3,6 +3,7 @@
 Only plain numbers live here (万元 amounts, 分值, 得分, 执行率). Indicator
 targets and actuals, with comparators and units, are parsed in values.py.
 """
+
 from __future__ import annotations
 
 import re

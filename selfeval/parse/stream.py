@@ -13,6 +13,7 @@ is left is the order of the cells and their labels. Here:
   ending where the next name or level label can start.
 Everything repaired or not read becomes an issue, as in form.py.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,11 @@ _PERCENT = re.compile(r"^\d+(?:\.\d+)?%$")
 _VALUE_LIKE = re.compile(vocab.VOCAB["value_like_pattern"])
 _VALUES = load("values")
 _COMPARATORS = frozenset(vocab.norm_label(s) for spellings in _VALUES["comparators"].values() for s in spellings)
-_UNITS = frozenset(vocab.norm_label(u) for canon, spec in _VALUES["units"].items()
-                   for u in (canon, *((spec or {}).get("aliases") or ())))
+_UNITS = frozenset(
+    vocab.norm_label(u)
+    for canon, spec in _VALUES["units"].items()
+    for u in (canon, *((spec or {}).get("aliases") or ()))
+)
 FUND_AMOUNTS = ("initial_budget", "full_year_budget", "executed")
 _IGNORED = "ignored"
 
@@ -55,13 +59,17 @@ def is_value_like(cell: str) -> bool:
     return bool(_VALUE_LIKE.match(key)) or key in _COMPARATORS or key in _UNITS or is_percent(cell)
 
 
-def best_fit(values: list[str], columns: list[str], fit: Callable[[str, str], float],
-             missing: Callable[[str], float], bonus: Callable[[tuple[str, ...]], float] | None = None
-             ) -> tuple[float, dict[str, str]]:
+def best_fit(
+    values: list[str],
+    columns: list[str],
+    fit: Callable[[str, str], float],
+    missing: Callable[[str], float],
+    bonus: Callable[[tuple[str, ...]], float] | None = None,
+) -> tuple[float, dict[str, str]]:
     """Place the values on the columns, keeping their order, where `fit` scores them best
     (each column left empty costs `missing`); ties go to the earlier columns."""
     if len(values) > len(columns):
-        values = values[:len(columns)]
+        values = values[: len(columns)]
     best: tuple[float, dict[str, str]] = (float("-inf"), {})
     for chosen in combinations(range(len(columns)), len(values)):
         names = tuple(columns[i] for i in chosen)
@@ -89,6 +97,7 @@ def sections(cells: list[Cell], opens: dict[str, str]) -> dict[str, list[Cell]]:
 
 
 # --- funds -------------------------------------------------------------------------------------
+
 
 def funds_unit(cells: Iterable[Cell]) -> str | None:
     """The unit printed in the funds block's label ("项目资金 (元)"), before the first fund line."""
@@ -152,8 +161,9 @@ def _fund_fit(column: str, value: str) -> float:
     return 1.0 if not (numeric or percent) else -3.0  # an ignored column (原因) holds text
 
 
-def place_fund_values(values: list[str], columns: list[str], total_columns: tuple[str, ...] | None
-                      ) -> tuple[dict[str, str], tuple[str, ...]]:
+def place_fund_values(
+    values: list[str], columns: list[str], total_columns: tuple[str, ...] | None
+) -> tuple[dict[str, str], tuple[str, ...]]:
     """A fund line's printed values on the table's columns: in place when they fill every column,
     else by best_fit, preferring a fit whose executed / full-year matches the printed rate and,
     for a sub-line, the columns the 年度资金总额 line filled."""
@@ -168,8 +178,10 @@ def place_fund_values(values: list[str], columns: list[str], total_columns: tupl
         placed = dict(zip(names, values))
         rate, executed, budget = (placed.get(c) for c in ("execution_rate", "executed", "full_year_budget"))
         if rate and executed and budget and is_percent(rate) and is_number(executed) and is_number(budget):
-            if float(_plain(budget)) > 0 and abs(float(_plain(executed)) / float(_plain(budget)) * 100
-                                                 - float(_plain(rate)[:-1])) < 0.6:
+            if (
+                float(_plain(budget)) > 0
+                and abs(float(_plain(executed)) / float(_plain(budget)) * 100 - float(_plain(rate)[:-1])) < 0.6
+            ):
                 extra += 2.0
         return extra
 
@@ -179,15 +191,19 @@ def place_fund_values(values: list[str], columns: list[str], total_columns: tupl
 
 # --- indicators --------------------------------------------------------------------------------
 
+
 def indicator_columns(header: list[str]) -> list[str]:
     """The value columns after the indicator's name, from the header's labels in printed order.
     指标性质/指标值/度量单位 printed under 年度指标值 (a two-row header) take its place."""
-    codes: list[str] = [vocab.INDICATOR_COLUMNS[key] for key in map(vocab.norm_label, header)
-                        if key in vocab.INDICATOR_COLUMNS]
+    codes: list[str] = [
+        vocab.INDICATOR_COLUMNS[key] for key in map(vocab.norm_label, header) if key in vocab.INDICATOR_COLUMNS
+    ]
     sub = [code for code in codes if code in ("nature", "unit")]
     if sub and codes.count("target") > 1:  # 年度指标值 over 指标性质 | 指标值 | 度量单位
         first = codes.index("target")
-        group_at = min(i for i, code in enumerate(codes) if code in ("nature", "unit") or (code == "target" and i > first))
+        group_at = min(
+            i for i, code in enumerate(codes) if code in ("nature", "unit") or (code == "target" and i > first)
+        )
         group = [code for code in codes[group_at:] if code in ("nature", "target", "unit")]
         rest = [code for i, code in enumerate(codes) if i != first and not (i >= group_at and code in group)]
         codes = rest[:first] + group + rest[first:]
@@ -240,12 +256,16 @@ def indicator_records(tokens: list[Cell], columns: list[str]) -> list[tuple[Cell
             i += 1
             continue
         stop = i + 1
-        while stop < len(tokens) and stop - i - 1 < width and not _is_level(tokens[stop][1]) \
-                and not vocab.is_label(tokens[stop][1]):
+        while (
+            stop < len(tokens)
+            and stop - i - 1 < width
+            and not _is_level(tokens[stop][1])
+            and not vocab.is_label(tokens[stop][1])
+        ):
             stop += 1
         best: tuple[float, dict[str, str], int] = (float("-inf"), {}, 0)
         for length in range(0, stop - i):
-            values = [text for _, text in tokens[i + 1:i + 1 + length]]
+            values = [text for _, text in tokens[i + 1 : i + 1 + length]]
             score, placed = best_fit(values, columns, _indicator_fit, _indicator_missing)
             after = i + 1 + length
             if after >= len(tokens) or _is_level(tokens[after][1]) or vocab.is_label(tokens[after][1]):
@@ -258,13 +278,19 @@ def indicator_records(tokens: list[Cell], columns: list[str]) -> list[tuple[Cell
                 best = (score, placed, length)
         _, placed, length = best
         previous = out[-1] if out else None
-        if length == 0 and previous is not None and previous[1] and "note" in columns and "note" not in previous[1] \
-                and not vocab.SUB_INDICATOR.match(vocab.norm_label(cell[1])):
+        if (
+            length == 0
+            and previous is not None
+            and previous[1]
+            and "note" in columns
+            and "note" not in previous[1]
+            and not vocab.SUB_INDICATOR.match(vocab.norm_label(cell[1]))
+        ):
             # a text cell alone right after an indicator's score: that indicator's 偏差原因 (a note
             # loses to "the next name" in the fit, as both are text)
             out[-1] = (previous[0], {**previous[1], "note": cell[1]}, [*previous[2], cell])
         else:
-            out.append((cell, placed, tokens[i:i + 1 + length]))
+            out.append((cell, placed, tokens[i : i + 1 + length]))
         i += 1 + length
     return out
 

@@ -24,6 +24,7 @@ place (level1_raw / level2_raw keep what was printed on the row) and returns the
 
 Each repair is a "repaired" issue naming the twin forms that confirmed it.
 """
+
 from __future__ import annotations
 
 import re
@@ -178,10 +179,16 @@ def _by_name_cue(source_file: str, group: dict[str, list[dict]]) -> list[Issue]:
             neighbour, where = near[0]
             named = _first(inside_rows[family], form_id)
             confirm = ", ".join(named) + (f", ... {inside} rows in all" if inside > len(named) else "")
-            changes.append((form_id, row, _category(neighbour),
-                            f"a {family} name next to the {family} block (the {where} row, line "
-                            f"{neighbour.get('line')}), its label printed one row off; the twin forms list their "
-                            f"{family} names there ({confirm})"))
+            changes.append(
+                (
+                    form_id,
+                    row,
+                    _category(neighbour),
+                    f"a {family} name next to the {family} block (the {where} row, line "
+                    f"{neighbour.get('line')}), its label printed one row off; the twin forms list their "
+                    f"{family} names there ({confirm})",
+                )
+            )
     return _apply(source_file, changes)
 
 
@@ -190,8 +197,17 @@ def _apply(source_file: str, changes: list) -> list[Issue]:
     for form_id, row, target, why in changes:
         old = _category(row)
         _set(row, target)
-        issues.append(Issue(source_file, form_id, row.get("line"), "level", row.get("indicator_name"),
-                            f"level labels {_label(old)} -> {_label(target)}: {why}", "repaired"))
+        issues.append(
+            Issue(
+                source_file,
+                form_id,
+                row.get("line"),
+                "level",
+                row.get("indicator_name"),
+                f"level labels {_label(old)} -> {_label(target)}: {why}",
+                "repaired",
+            )
+        )
     return issues
 
 
@@ -261,6 +277,7 @@ def _by_twins(source_file: str, group: dict[str, list[dict]]) -> list[Issue]:
 
             def around(k: int, rows: list = rows, should: list = should):
                 return None if k < 0 or k >= len(rows) else (should[k] or _category(rows[k]))
+
             before, after = around(i - 1), around(j + 1)
             twin_orders = set().union(*(orders_by_key[keys[k]] for k in range(i, j + 1) if known[k]))
             verdicts = [_fits(orders[o], before, target, after) for o in twin_orders]
@@ -271,11 +288,20 @@ def _by_twins(source_file: str, group: dict[str, list[dict]]) -> list[Issue]:
                     lines = _first(known[k][1], form_id) if known[k] else []  # type: ignore[index]
                     total = len(known[k][1]) if known[k] else 0  # type: ignore[index]
                     listed = ", ".join(lines) + (f", ... {total} rows in all" if total > len(lines) else "")
-                    why = (f"the twin forms list this indicator there ({listed})" if lines else
-                           "the twin forms do not agree on this indicator, the rows around it are in that block")
-                    changes.append((form_id, rows[k], target,
-                                    f"{why}; the row lies between the {_label(before) if before else 'start'} and "
-                                    f"{_label(after) if after else 'end'} blocks (label printed off its row)"))
+                    why = (
+                        f"the twin forms list this indicator there ({listed})"
+                        if lines
+                        else "the twin forms do not agree on this indicator, the rows around it are in that block"
+                    )
+                    changes.append(
+                        (
+                            form_id,
+                            rows[k],
+                            target,
+                            f"{why}; the row lies between the {_label(before) if before else 'start'} and "
+                            f"{_label(after) if after else 'end'} blocks (label printed off its row)",
+                        )
+                    )
             i = j + 1
     return _apply(source_file, changes)
 
@@ -310,7 +336,16 @@ def _disagreements(source_file: str, group: dict[str, list[dict]]) -> list[Issue
             if _same(_category(row), usual):
                 continue
             named = ", ".join(_first(others, form_id))
-            issues.append(Issue(source_file, form_id, row.get("line"), "level", row.get("indicator_name"),
-                                f"level labels {_label(_category(row))} disagree with twin form(s) {named} "
-                                f"({_label(usual)}); not resolved from the row position", "warning"))
+            issues.append(
+                Issue(
+                    source_file,
+                    form_id,
+                    row.get("line"),
+                    "level",
+                    row.get("indicator_name"),
+                    f"level labels {_label(_category(row))} disagree with twin form(s) {named} "
+                    f"({_label(usual)}); not resolved from the row position",
+                    "warning",
+                )
+            )
     return issues

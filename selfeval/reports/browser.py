@@ -5,6 +5,7 @@ Used for the briefings' PDFs, the screenshots in docs/ (``python -m selfeval.rep
 --screenshots docs/screenshots``) and tests/test_browser.py. Chromium comes from Debian
 (``make chromium``); Playwright's own browser download is never used.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -115,8 +116,10 @@ def screenshots(out: Path, target: Path) -> list[tuple[Path, Visit]]:
     """PNG screenshots of the index, reports, a form page and a briefing into *target*."""
     target.mkdir(parents=True, exist_ok=True)
     results = []
-    briefings = sorted((p for p in (out / "briefings").glob("*.zh.html")
-                        if p.read_text(encoding="utf-8").count("<figure>") >= 2), key=lambda p: p.name)
+    briefings = sorted(
+        (p for p in (out / "briefings").glob("*.zh.html") if p.read_text(encoding="utf-8").count("<figure>") >= 2),
+        key=lambda p: p.name,
+    )
     with chromium() as browser:
         for name, rel, full in SHOTS:
             path = (briefings[0] if briefings else None) if rel is None else out / rel

@@ -15,6 +15,7 @@ Layout::
     reports/forms/<form>.<lang>.html     a page per form
     reports/forms/index.<lang>.html      the list of forms
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,7 +38,7 @@ LANG_ATTR = {"zh": "zh-CN", "en": "en"}
 
 
 def beijing_time(when: dt.datetime | None = None) -> str:
-    """"2026-11-30 22:31" in Asia/Shanghai, the time the readers live in."""
+    """ "2026-11-30 22:31" in Asia/Shanghai, the time the readers live in."""
     when = when or dt.datetime.now(dt.UTC)
     return when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
@@ -57,15 +58,28 @@ def _rel(target: Path, start: Path) -> str:
     return Path(os.path.relpath(target, start)).as_posix()
 
 
-def page(*, title: str, body: str, lang: str, root: str, meta: dict, nav: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
-         css_class: str = "", back: bool = True) -> str:
+def page(
+    *,
+    title: str,
+    body: str,
+    lang: str,
+    root: str,
+    meta: dict,
+    nav: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
+    css_class: str = "",
+    back: bool = True,
+) -> str:
     """A whole page: header (link back, navigation), *body*, footer naming data, date and
     sources. *root*: relative path from the page to reports/ ("" or "../")."""
     t = lambda key, **v: present.text(key, lang, **v)  # noqa: E731
     links = [*([(f"{root}index.html", t("site.back_to_index"))] if back else []), *nav]
     nav_html = "".join(f'<a href="{e(href)}">{e(text)}</a>' for href, text in links)
-    footer = t("site.footer", sources=meta.get("sources", ""), fingerprint=meta.get("fingerprint", ""),
-               generated=meta.get("generated", ""))
+    footer = t(
+        "site.footer",
+        sources=meta.get("sources", ""),
+        fingerprint=meta.get("fingerprint", ""),
+        generated=meta.get("generated", ""),
+    )
     return f"""<!DOCTYPE html>
 <html lang="{LANG_ATTR[lang]}">
 <head>
@@ -96,9 +110,11 @@ def resolve_links(fragment: str, *, forms: str, figures: str) -> str:
 def _figure_html(meta: dict, figures: str) -> str:
     png, svg = f"{figures}{meta['png']}", f"{figures}{meta['svg']}"
     alt = meta.get("alt", "")
-    return (f'<figure class="chart" id="{e(meta.get("anchor", ""))}-chart"><img src="{e(png)}" alt="{e(alt)}" '
-            f'loading="lazy"><figcaption><a href="{e(png)}">PNG</a> · <a href="{e(svg)}">SVG</a></figcaption>'
-            f"</figure>")
+    return (
+        f'<figure class="chart" id="{e(meta.get("anchor", ""))}-chart"><img src="{e(png)}" alt="{e(alt)}" '
+        f'loading="lazy"><figcaption><a href="{e(png)}">PNG</a> · <a href="{e(svg)}">SVG</a></figcaption>'
+        f"</figure>"
+    )
 
 
 def notebook_body(nb, *, forms: str, figures: str, show_code: bool = False) -> str:
@@ -120,8 +136,9 @@ def notebook_body(nb, *, forms: str, figures: str, show_code: bool = False) -> s
             elif "text/html" in data:
                 parts.append(resolve_links(data["text/html"], forms=forms, figures=figures))
             elif "image/png" in data:  # a chart shown without ctx.chart: embedded as it is
-                parts.append(f'<figure class="chart"><img src="data:image/png;base64,{data["image/png"]}" '
-                             f'alt=""></figure>')
+                parts.append(
+                    f'<figure class="chart"><img src="data:image/png;base64,{data["image/png"]}" alt=""></figure>'
+                )
             elif kind == "stream" and output.get("name") == "stdout":
                 parts.append(f'<pre class="stream">{e(output.get("text", ""))}</pre>')
             elif kind == "error":
@@ -150,18 +167,27 @@ def scope_label(params: dict, lang: str) -> str:
     return label
 
 
-def report_page(nb, *, stem: str, params: dict, html_path: Path, figures_dir: Path, out: Path, meta: dict,
-                show_code: bool = False) -> str:
+def report_page(
+    nb, *, stem: str, params: dict, html_path: Path, figures_dir: Path, out: Path, meta: dict, show_code: bool = False
+) -> str:
     lang = params.get("lang", "zh")
     html_dir = html_path.parent
     figures = _rel(figures_dir, html_dir) + "/"
     forms = _rel(out / "forms", html_dir) + "/"
     body = notebook_body(nb, forms=forms, figures=figures, show_code=show_code)
     gallery = html_path.with_name(html_path.stem + ".figures.html")
-    nav = [(gallery.name, present.text("site.figures_gallery", lang)),
-           (f"{forms}index.{lang}.html", present.text("site.forms_index", lang))]
-    return page(title=report_title(stem, scope_label(params, lang), lang), body=body, lang=lang,
-                root=_rel(out, html_dir) + "/", meta=meta, nav=nav)
+    nav = [
+        (gallery.name, present.text("site.figures_gallery", lang)),
+        (f"{forms}index.{lang}.html", present.text("site.forms_index", lang)),
+    ]
+    return page(
+        title=report_title(stem, scope_label(params, lang), lang),
+        body=body,
+        lang=lang,
+        root=_rel(out, html_dir) + "/",
+        meta=meta,
+        nav=nav,
+    )
 
 
 def gallery_page(nb, *, stem: str, params: dict, html_path: Path, figures_dir: Path, out: Path, meta: dict) -> str:
@@ -173,16 +199,20 @@ def gallery_page(nb, *, stem: str, params: dict, html_path: Path, figures_dir: P
         for output in cell.get("outputs", []):
             m = output.get("metadata", {}).get("selfeval")
             if m and "png" in m:
-                items.append(f'<figure><a href="{e(figures + m["png"])}"><img src="{e(figures + m["png"])}" '
-                             f'alt="{e(m["alt"])}" loading="lazy"></a><figcaption>{e(m["alt"])}<br>'
-                             f'<a href="{e(figures + m["png"])}">{e(present.text("site.png", lang))}</a> · '
-                             f'<a href="{e(figures + m["svg"])}">{e(present.text("site.svg", lang))}</a> · '
-                             f'<a href="{e(html_path.name)}#{e(m["anchor"])}">{e(present.text("site.report", lang))}</a>'
-                             f"</figcaption></figure>")
-    title = f"{present.text('site.figures_gallery', lang)} · {notebook_title(stem, lang)} · " \
-            f"{scope_label(params, lang)}"
-    body = f"<h1>{e(title)}</h1>" + (f'<div class="gallery">{"".join(items)}</div>' if items else
-                                      f'<p class="empty">{e(present.text("site.no_figures", lang))}</p>')
+                items.append(
+                    f'<figure><a href="{e(figures + m["png"])}"><img src="{e(figures + m["png"])}" '
+                    f'alt="{e(m["alt"])}" loading="lazy"></a><figcaption>{e(m["alt"])}<br>'
+                    f'<a href="{e(figures + m["png"])}">{e(present.text("site.png", lang))}</a> · '
+                    f'<a href="{e(figures + m["svg"])}">{e(present.text("site.svg", lang))}</a> · '
+                    f'<a href="{e(html_path.name)}#{e(m["anchor"])}">{e(present.text("site.report", lang))}</a>'
+                    f"</figcaption></figure>"
+                )
+    title = f"{present.text('site.figures_gallery', lang)} · {notebook_title(stem, lang)} · {scope_label(params, lang)}"
+    body = f"<h1>{e(title)}</h1>" + (
+        f'<div class="gallery">{"".join(items)}</div>'
+        if items
+        else f'<p class="empty">{e(present.text("site.no_figures", lang))}</p>'
+    )
     nav = [(html_path.name, present.text("site.report", lang))]
     return page(title=title, body=body, lang=lang, root=_rel(out, html_path.parent) + "/", meta=meta, nav=nav)
 
@@ -207,21 +237,33 @@ def headline(stem: str, findings: dict, lang: str) -> str:
         value = lookup(findings, spec["key"])
         if value is None:
             continue
-        items.append(f'<span class="headline"><b>{e(present.FORMATS[spec["format"]](value))}</b> {e(spec[lang])}</span>')
+        items.append(
+            f'<span class="headline"><b>{e(present.FORMATS[spec["format"]](value))}</b> {e(spec[lang])}</span>'
+        )
     return "".join(items)
 
 
-def index_page(records: list[dict], *, out: Path, meta: dict, sets: list[tuple[str, dict]],
-               stems: list[str], briefings: list[tuple[str, str]], lang: str = "zh") -> str:
+def index_page(
+    records: list[dict],
+    *,
+    out: Path,
+    meta: dict,
+    sets: list[tuple[str, dict]],
+    stems: list[str],
+    briefings: list[tuple[str, str]],
+    lang: str = "zh",
+) -> str:
     """The grid: a row per notebook, a column per parameter set; each cell the report's
     headline numbers and links. Generated-at, fingerprint and sources once, above."""
     import json
 
     t = lambda key, **v: present.text(key, lang, **v)  # noqa: E731
     by_key = {(r["notebook"], r["set"]): r for r in records}
-    head = "".join(f'<th scope="col">{e(scope_label(params, lang))}'
-                   f'{"" if params.get("lang", "zh") == lang else " · " + e(t("site.language_other"))}</th>'
-                   for _, params in sets)
+    head = "".join(
+        f'<th scope="col">{e(scope_label(params, lang))}'
+        f"{'' if params.get('lang', 'zh') == lang else ' · ' + e(t('site.language_other'))}</th>"
+        for _, params in sets
+    )
     rows = []
     for stem in stems:
         cells = []
@@ -244,46 +286,96 @@ def index_page(records: list[dict], *, out: Path, meta: dict, sets: list[tuple[s
                     links.append(f'<a href="{e(gallery)}">{e(present.text("site.figures_gallery", rlang))}</a>')
             if r.get("failed_notebook"):
                 links.append(f'<a href="{e(r["failed_notebook"])}">{e(t("site.failed_notebook"))}</a>')
-            status = "" if r["status"] == "ok" else f'<span class="failed">{e(t("site.failed"))}: {e(r.get("error"))}</span>'
+            status = (
+                "" if r["status"] == "ok" else f'<span class="failed">{e(t("site.failed"))}: {e(r.get("error"))}</span>'
+            )
             numbers = headline(stem, found, rlang) if r["status"] == "ok" else ""  # a failed run's numbers are partial
-            cells.append(f'<td class="{"ok" if r["status"] == "ok" else "failed"}">{numbers}'
-                         f'{status}<div class="links">{" · ".join(links)}</div></td>')
+            cells.append(
+                f'<td class="{"ok" if r["status"] == "ok" else "failed"}">{numbers}'
+                f'{status}<div class="links">{" · ".join(links)}</div></td>'
+            )
         rows.append(f'<tr><th scope="row">{e(notebook_title(stem, lang))}</th>{"".join(cells)}</tr>')
     briefing_links = "".join(
         f'<li>{e(name)}: <a href="{e(stem)}.zh.html">{e(present.text("scope.lang_zh", "zh"))}</a> · '
         f'<a href="{e(stem)}.en.html">English</a> · <a href="{e(stem)}.zh.pdf">PDF</a> · '
-        f'<a href="{e(stem)}.en.pdf">PDF (English)</a></li>' for name, stem in briefings)
+        f'<a href="{e(stem)}.en.pdf">PDF (English)</a></li>'
+        for name, stem in briefings
+    )
+    briefings_html = f"<h2>{e(t('site.briefings'))}</h2><ul>{briefing_links}</ul>" if briefings else ""
     body = f"""<h1>{e(t("site.index_title"))}</h1>
 <p class="meta">{e(t("site.generated_at"))}: {e(meta.get("generated"))} ·
-{e(t("site.data"))}: {e(t("site.data_line", forms=meta.get("forms", "—"), files=meta.get("files", "—"),
-                          fingerprint=meta.get("fingerprint", "")))} ·
+{e(t("site.data"))}: {
+        e(
+            t(
+                "site.data_line",
+                forms=meta.get("forms", "—"),
+                files=meta.get("files", "—"),
+                fingerprint=meta.get("fingerprint", ""),
+            )
+        )
+    } ·
 {e(t("site.sources"))}: {e(meta.get("sources"))}</p>
 <div class="scroll"><table class="grid"><thead><tr><th>{e(t("site.notebooks"))}</th>{head}</tr></thead>
 <tbody>{"".join(rows)}</tbody></table></div>
 <h2>{e(t("site.forms_index"))}</h2>
 <p><a href="forms/index.zh.html">{e(present.text("site.forms_index", "zh"))}</a> ·
 <a href="forms/index.en.html">{e(present.text("site.forms_index", "en"))}</a></p>
-{f'<h2>{e(t("site.briefings"))}</h2><ul>{briefing_links}</ul>' if briefings else ""}
+{briefings_html}
 """
-    return page(title=f"{t('site.index_title')} — {t('site.title')}", body=body, lang=lang, root="", meta=meta,
-                back=False)
+    return page(
+        title=f"{t('site.index_title')} — {t('site.title')}", body=body, lang=lang, root="", meta=meta, back=False
+    )
 
 
 # ---------------------------------------------------------------------------
 # A page per form: the fields read and the raw lines they came from
 # ---------------------------------------------------------------------------
-FORM_FIELDS = [("title", "text"), ("year", "text"), ("district", "text"), ("department", "text"),
-               ("implementing_unit", "text"), ("project_name", "text"), ("initial_budget", "money"),
-               ("full_year_budget", "money"), ("executed", "money"), ("execution_rate_raw", "text"),
-               ("budget_weight", "points"), ("budget_score", "points"), ("rule_budget_score", "points"),
-               ("total_score_raw", "text"), ("self_total", "points"), ("rule_total", "points"),
-               ("inflation", "signed_points"), ("self_grade", "code:grade"), ("rule_grade", "code:grade"),
-               ("verifiable_weight_share", "pct"), ("goal_text", "text"), ("achievement_text", "text")]
-INDICATOR_COLUMNS = ["indicator_order:int", "line:line", "level1:code:level1", "level2:code:level2", "indicator_name",
-                     "target_raw", "actual_raw", "weight:points", "score:points", "rule_score:points",
-                     "reason:code:reason", "deviation_note"]
-CHECK_COLUMNS = ["check:code:check", "line:line", "severity:code:severity", "expected:points", "printed:points",
-                 "message"]
+FORM_FIELDS = [
+    ("title", "text"),
+    ("year", "text"),
+    ("district", "text"),
+    ("department", "text"),
+    ("implementing_unit", "text"),
+    ("project_name", "text"),
+    ("initial_budget", "money"),
+    ("full_year_budget", "money"),
+    ("executed", "money"),
+    ("execution_rate_raw", "text"),
+    ("budget_weight", "points"),
+    ("budget_score", "points"),
+    ("rule_budget_score", "points"),
+    ("total_score_raw", "text"),
+    ("self_total", "points"),
+    ("rule_total", "points"),
+    ("inflation", "signed_points"),
+    ("self_grade", "code:grade"),
+    ("rule_grade", "code:grade"),
+    ("verifiable_weight_share", "pct"),
+    ("goal_text", "text"),
+    ("achievement_text", "text"),
+]
+INDICATOR_COLUMNS = [
+    "indicator_order:int",
+    "line:line",
+    "level1:code:level1",
+    "level2:code:level2",
+    "indicator_name",
+    "target_raw",
+    "actual_raw",
+    "weight:points",
+    "score:points",
+    "rule_score:points",
+    "reason:code:reason",
+    "deviation_note",
+]
+CHECK_COLUMNS = [
+    "check:code:check",
+    "line:line",
+    "severity:code:severity",
+    "expected:points",
+    "printed:points",
+    "message",
+]
 
 
 def _field_value(row, name: str, fmt: str, lang: str) -> str:
@@ -297,53 +389,82 @@ def _field_value(row, name: str, fmt: str, lang: str) -> str:
     return e(present.DASH if present._missing(value) else value)
 
 
-def form_page(row: pd.Series, indicators: pd.DataFrame, checks: pd.DataFrame, lines, *, lang: str,
-              meta: dict) -> str:
+def form_page(row: pd.Series, indicators: pd.DataFrame, checks: pd.DataFrame, lines, *, lang: str, meta: dict) -> str:
     t = lambda key, **v: present.text(key, lang, **v)  # noqa: E731
     fid = row["form_id"]
-    fields = "".join(f"<dt>{e(present.header(name, fmt, lang))}</dt><dd>{_field_value(row, name, fmt, lang)}</dd>"
-                     for name, fmt in FORM_FIELDS)
+    fields = "".join(
+        f"<dt>{e(present.header(name, fmt, lang))}</dt><dd>{_field_value(row, name, fmt, lang)}</dd>"
+        for name, fmt in FORM_FIELDS
+    )
     ind = indicators.rename(columns={"unverifiable_reason": "reason"})
-    ind_html = present.table_html(ind, [present.col(c) for c in INDICATOR_COLUMNS], lang, "indicators-table",
-                                  downloads=False)
+    ind_html = present.table_html(
+        ind, [present.col(c) for c in INDICATOR_COLUMNS], lang, "indicators-table", downloads=False
+    )
     if lang == "zh":  # the check messages are English sentences: the zh page shows their numbers only
         check_cols = CHECK_COLUMNS[:-1]
     else:
         check_cols = CHECK_COLUMNS
-    checks_html = (present.table_html(checks, [present.col(c) for c in check_cols], lang, "checks-table",
-                                      downloads=False)
-                   if len(checks) else f'<p class="empty">{e(t("form_page.checks_none"))}</p>')
+    checks_html = (
+        present.table_html(checks, [present.col(c) for c in check_cols], lang, "checks-table", downloads=False)
+        if len(checks)
+        else f'<p class="empty">{e(t("form_page.checks_none"))}</p>'
+    )
     if lines:
         raw = "\n".join(f'<span class="ln" id="L{n}">{n}</span>{e(text)}' for n, text in lines)
-        raw_html = (f'<p class="note">{e(t("form_page.raw_note", file=row["source_file"], first=lines[0][0], last=lines[-1][0]))}'
-                    f'</p><pre class="raw">{raw}</pre>')
+        raw_html = (
+            f'<p class="note">{e(t("form_page.raw_note", file=row["source_file"], first=lines[0][0], last=lines[-1][0]))}'
+            f'</p><pre class="raw">{raw}</pre>'
+        )
     else:
         raw_html = f'<p class="empty">{e(t("form_page.raw_missing"))}</p>'
     title = t("form_page.title", form_id=fid)
     other = "en" if lang == "zh" else "zh"
-    body = (f"<h1>{e(row.get('project_name') or fid)}</h1><p class=\"meta\">{e(title)} · "
-            f"{e(row['source_file'])} · {e(t('columns.first_line'))} {e(row['first_line'])}</p>"
-            f"<h2 id=\"fields\">{e(t('form_page.fields'))}</h2><dl class=\"fields\">{fields}</dl>"
-            f"<h2 id=\"indicators\">{e(t('form_page.indicators'))}</h2>{ind_html}"
-            f"<h2 id=\"checks\">{e(t('form_page.checks'))}</h2>{checks_html}"
-            f"<h2 id=\"raw\">{e(t('form_page.raw'))}</h2>{raw_html}")
-    nav = [(f"index.{lang}.html", t("form_page.list_title")),
-           (f"{present.form_slug(fid)}.{other}.html", t("site.language_other"))]
-    return page(title=f"{row.get('project_name') or fid} · {title} — {t('site.title')}", body=body, lang=lang,
-                root="../", meta=meta, nav=nav)
+    body = (
+        f'<h1>{e(row.get("project_name") or fid)}</h1><p class="meta">{e(title)} · '
+        f"{e(row['source_file'])} · {e(t('columns.first_line'))} {e(row['first_line'])}</p>"
+        f'<h2 id="fields">{e(t("form_page.fields"))}</h2><dl class="fields">{fields}</dl>'
+        f'<h2 id="indicators">{e(t("form_page.indicators"))}</h2>{ind_html}'
+        f'<h2 id="checks">{e(t("form_page.checks"))}</h2>{checks_html}'
+        f'<h2 id="raw">{e(t("form_page.raw"))}</h2>{raw_html}'
+    )
+    nav = [
+        (f"index.{lang}.html", t("form_page.list_title")),
+        (f"{present.form_slug(fid)}.{other}.html", t("site.language_other")),
+    ]
+    return page(
+        title=f"{row.get('project_name') or fid} · {title} — {t('site.title')}",
+        body=body,
+        lang=lang,
+        root="../",
+        meta=meta,
+        nav=nav,
+    )
 
 
 def forms_index_page(projects: pd.DataFrame, *, lang: str, meta: dict) -> str:
     t = lambda key, **v: present.text(key, lang, **v)  # noqa: E731
     frame = projects.sort_values("form_id")
-    table = present.table_html(frame, [present.col(c) for c in (
-        "form_id:form_id", "project_name", "unit", "year", "full_year_budget:money", "self_total:points")],
-        lang, "forms-table", downloads=False)
+    table = present.table_html(
+        frame,
+        [
+            present.col(c)
+            for c in ("form_id:form_id", "project_name", "unit", "year", "full_year_budget:money", "self_total:points")
+        ],
+        lang,
+        "forms-table",
+        downloads=False,
+    )
     table = resolve_links(table, forms="", figures="")
     body = f"<h1>{e(t('form_page.list_title'))}</h1>{table}"
     other = "en" if lang == "zh" else "zh"
-    return page(title=f"{t('form_page.list_title')} — {t('site.title')}", body=body, lang=lang, root="../",
-                meta=meta, nav=[(f"index.{other}.html", t("site.language_other"))])
+    return page(
+        title=f"{t('form_page.list_title')} — {t('site.title')}",
+        body=body,
+        lang=lang,
+        root="../",
+        meta=meta,
+        nav=[(f"index.{other}.html", t("site.language_other"))],
+    )
 
 
 def write_form_pages(out: Path, tables: dict[str, pd.DataFrame], raw_dir: Path, meta: dict, write) -> int:
@@ -361,8 +482,14 @@ def write_form_pages(out: Path, tables: dict[str, pd.DataFrame], raw_dir: Path, 
     for _, row in projects.iterrows():
         fid = row["form_id"]
         for lang in present.LANGS:
-            html_text = form_page(row, ind_by_form.get(fid, empty_ind).sort_values("indicator_order"),
-                                  checks_by_form.get(fid, empty_checks), lines.get(fid, []), lang=lang, meta=meta)
+            html_text = form_page(
+                row,
+                ind_by_form.get(fid, empty_ind).sort_values("indicator_order"),
+                checks_by_form.get(fid, empty_checks),
+                lines.get(fid, []),
+                lang=lang,
+                meta=meta,
+            )
             # links to other forms are not made on a form page; the prefix only appears in tables
             write(folder / f"{present.form_slug(fid)}.{lang}.html", resolve_links(html_text, forms="", figures=""))
     for lang in present.LANGS:

@@ -159,8 +159,10 @@ def _check_params(name: str, params: dict) -> None:
         raise ConfigError(f"parameter set {name!r}: year must be 'all' or an integer, got {year!r}")
     unknown = sorted(str(key) for key in params if key not in (*NOTEBOOK_PARAMETERS, "processed_dir", "figures_dir"))
     if unknown:
-        raise ConfigError(f"parameter set {name!r}: unknown parameter(s) {', '.join(unknown)}; the notebooks take "
-                          f"{', '.join(NOTEBOOK_PARAMETERS)}")
+        raise ConfigError(
+            f"parameter set {name!r}: unknown parameter(s) {', '.join(unknown)}; the notebooks take "
+            f"{', '.join(NOTEBOOK_PARAMETERS)}"
+        )
     for key, value in params.items():
         if not isinstance(key, str) or not key.isidentifier():
             raise ConfigError(f"parameter set {name!r}: parameter name {key!r} is not a Python identifier")
@@ -252,7 +254,9 @@ def plan(config: ReportConfig, only: Iterable[str] | None = None, sets: Iterable
     if set(only) - known_stems:
         raise ConfigError(f"--only: unknown notebooks {sorted(set(only) - known_stems)}; known: {sorted(known_stems)}")
     if set(sets) - known_sets:
-        raise ConfigError(f"--sets: unknown parameter sets {sorted(set(sets) - known_sets)}; known: {sorted(known_sets)}")
+        raise ConfigError(
+            f"--sets: unknown parameter sets {sorted(set(sets) - known_sets)}; known: {sorted(known_sets)}"
+        )
     jobs = []
     for nb in config.notebooks:
         if only and nb.stem not in only:
@@ -303,7 +307,9 @@ def resolve_kernel(name: str, strict: bool = False) -> str:
     if name in available:
         return name
     if strict or FALLBACK_KERNEL not in available:
-        raise ConfigError(f"Jupyter kernel {name!r} is not installed (available: {sorted(available)}); run `make setup`")
+        raise ConfigError(
+            f"Jupyter kernel {name!r} is not installed (available: {sorted(available)}); run `make setup`"
+        )
     log.warning("kernel %r is not installed (run `make setup`); falling back to %r", name, FALLBACK_KERNEL)
     return FALLBACK_KERNEL
 
@@ -365,8 +371,9 @@ def notebook_to_html(nb, title: str, show_code: bool = False) -> str:
     from selfeval.reports import pages
 
     body = pages.notebook_body(nb, forms="../forms/", figures="", show_code=show_code)
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{e(title)}</title></head>'
-            f"<body>{body}</body></html>")
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{e(title)}</title></head><body>{body}</body></html>'
+    )
 
 
 class _IPCKernelManager:
@@ -411,8 +418,11 @@ def _replace_folder(new: Path, target: Path) -> None:
 def remove_leftovers(out: Path) -> list[Path]:
     """What a killed report run leaves: papermill's hidden temporary notebooks in executed/ and
     staging figure folders. Called under the run lock, so none of them belongs to a live run."""
-    found = [*(out / "executed").glob(".*.ipynb"), *(out / "figures").glob(f"*/{STAGING_PREFIX}*"),
-             *(out / "figures").glob("*/.old-*")]
+    found = [
+        *(out / "executed").glob(".*.ipynb"),
+        *(out / "figures").glob(f"*/{STAGING_PREFIX}*"),
+        *(out / "figures").glob("*/.old-*"),
+    ]
     for path in found:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
@@ -421,8 +431,9 @@ def remove_leftovers(out: Path) -> list[Path]:
     return found
 
 
-def run_report(job: Job, config: ReportConfig, *, kernel: str, show_code: bool, fingerprint: str,
-               meta: dict | None = None) -> ReportResult:
+def run_report(
+    job: Job, config: ReportConfig, *, kernel: str, show_code: bool, fingerprint: str, meta: dict | None = None
+) -> ReportResult:
     """Execute one notebook with one parameter set; never raises for notebook errors."""
     import nbformat
     import papermill as pm
@@ -466,8 +477,14 @@ def run_report(job: Job, config: ReportConfig, *, kernel: str, show_code: bool, 
         nb = nbformat.read(tmp_ipynb, as_version=4)
         from selfeval.reports import pages
 
-        page_args: dict[str, Any] = dict(stem=job.notebook.stem, params=job.pset.params, html_path=html_path,
-                         figures_dir=figures_dir, out=out, meta=meta or {})
+        page_args: dict[str, Any] = dict(
+            stem=job.notebook.stem,
+            params=job.pset.params,
+            html_path=html_path,
+            figures_dir=figures_dir,
+            out=out,
+            meta=meta or {},
+        )
         atomic_write(html_path, pages.report_page(nb, show_code=show_code, **page_args))
         atomic_write(html_path.with_name(f"{rid}.figures.html"), pages.gallery_page(nb, **page_args))
         os.chmod(tmp_ipynb, 0o644)
@@ -513,8 +530,13 @@ def run_meta(config: ReportConfig, fingerprint: str) -> dict:
     from selfeval.reports import pages
 
     sources = sorted(p.name for p in config.raw_dir.glob("*.txt")) if config.raw_dir.is_dir() else []
-    meta = {"generated": pages.beijing_time(), "fingerprint": fingerprint, "sources": "、".join(sources) or "—",
-            "files": len(sources), "forms": "—"}
+    meta = {
+        "generated": pages.beijing_time(),
+        "fingerprint": fingerprint,
+        "sources": "、".join(sources) or "—",
+        "files": len(sources),
+        "forms": "—",
+    }
     projects = config.processed_dir / "projects.parquet"
     if projects.is_file():
         import pyarrow.parquet as pq
@@ -523,8 +545,9 @@ def run_meta(config: ReportConfig, fingerprint: str) -> dict:
     return meta
 
 
-def render_index_html(records: list[dict], generated_at: str, fingerprint: str, out: Path | None = None,
-                      sets=None, stems=None) -> str:
+def render_index_html(
+    records: list[dict], generated_at: str, fingerprint: str, out: Path | None = None, sets=None, stems=None
+) -> str:
     """The index page (pages.index_page) for *records*; every text from data or config is escaped."""
     from selfeval.reports import pages
 
@@ -542,7 +565,9 @@ def _load_previous_index(path: Path) -> dict[tuple[str, str], dict]:
         return {}  # no or unreadable index: start afresh
 
 
-def write_index(config: ReportConfig, results: list[ReportResult], fingerprint: str, meta: dict | None = None) -> list[dict]:
+def write_index(
+    config: ReportConfig, results: list[ReportResult], fingerprint: str, meta: dict | None = None
+) -> list[dict]:
     """Merge *results* into index.json/index.html and write both atomically.
 
     Reports not run this time (``--only``/``--sets``) keep their previous
@@ -561,8 +586,10 @@ def write_index(config: ReportConfig, results: list[ReportResult], fingerprint: 
     atomic_write(out / "index.json", json.dumps(index, ensure_ascii=False, indent=2) + "\n")
     sets = [(p.name, p.params) for p in config.parameter_sets]
     stems = [n.stem for n in config.notebooks]
-    atomic_write(out / "index.html", pages.index_page(ordered, out=out, meta=meta, sets=sets, stems=stems,
-                                                      briefings=meta.get("briefings", [])))
+    atomic_write(
+        out / "index.html",
+        pages.index_page(ordered, out=out, meta=meta, sets=sets, stems=stems, briefings=meta.get("briefings", [])),
+    )
     return ordered
 
 
@@ -616,8 +643,9 @@ def run_reports(
             _write_form_pages(config, meta)
             results: list[ReportResult] = []
             for job in jobs:
-                result = run_report(job, config, kernel=kernel_name, show_code=show_code, fingerprint=fingerprint,
-                                    meta=meta)
+                result = run_report(
+                    job, config, kernel=kernel_name, show_code=show_code, fingerprint=fingerprint, meta=meta
+                )
                 results.append(result)
                 # Rewrite the index after every report: it shows progress and
                 # stays correct if the run is killed part-way.
@@ -678,8 +706,9 @@ def main(argv: list[str] | None = None, prog: str = "selfeval report") -> int:
     parser.add_argument("--kernel", help="Jupyter kernel (default: the config's, falling back to python3)")
     parser.add_argument("--project-root", help=argparse.SUPPRESS)
     parser.add_argument("--output-dir", help="output folder (default: the config's output_dir, reports/)")
-    parser.add_argument("--screenshots", metavar="DIR",
-                        help="run nothing: screenshot the existing reports (headless Chromium) into DIR")
+    parser.add_argument(
+        "--screenshots", metavar="DIR", help="run nothing: screenshot the existing reports (headless Chromium) into DIR"
+    )
     args = parser.parse_args(argv)
     if args.screenshots:
         from selfeval.reports import browser

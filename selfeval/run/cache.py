@@ -4,6 +4,7 @@ The fingerprint covers every file of the sub-packages the tables depend on (ETL_
 found by folder: editing a chart must not make the next run re-parse the corpus, and a new
 parser module can never be forgotten in a list.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,12 @@ ETL_PACKAGES = ("vocab", "schema", "extract", "parse", "score", "store", "run")
 
 def etl_sources() -> list[Path]:
     """Every source and data file of ETL_PACKAGES (compiled extensions excluded: built from these)."""
-    return sorted(path for package in ETL_PACKAGES for path in (PACKAGE_DIR / package).rglob("*")
-                  if path.suffix in (".py", ".yaml", ".csv", ".json") and "__pycache__" not in path.parts)
+    return sorted(
+        path
+        for package in ETL_PACKAGES
+        for path in (PACKAGE_DIR / package).rglob("*")
+        if path.suffix in (".py", ".yaml", ".csv", ".json") and "__pycache__" not in path.parts
+    )
 
 
 def code_fingerprint() -> str:
@@ -120,8 +125,10 @@ def file_parts(args) -> Iterator[FileResult]:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        yield failed_read(name, f"cannot be read ({exc.strerror or exc}); moved or deleted during the run? "
-                                "Run again once the file is back")
+        yield failed_read(
+            name,
+            f"cannot be read ({exc.strerror or exc}); moved or deleted during the run? Run again once the file is back",
+        )
         return
     sha = hashlib.sha256(data).hexdigest()
     parts = parse_file(name, data, source)

@@ -6,6 +6,7 @@ Exit status: 0 when every form was read; 1 when a form or file could not be read
 folder, a bad option); 130 on Ctrl-C and 143 on SIGTERM (nothing written, the
 workers stopped); with --strict, 1 on any warning. Every error is one line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,13 @@ def _stop(signum, frame) -> None:
     raise Stopped()
 
 
-def build(raw_dir: Path = RAW_DIR, out_dir: Path = PROCESSED_DIR, jobs: int = 1, progress: bool = False,
-          use_cache: bool = True) -> dict:
+def build(
+    raw_dir: Path = RAW_DIR,
+    out_dir: Path = PROCESSED_DIR,
+    jobs: int = 1,
+    progress: bool = False,
+    use_cache: bool = True,
+) -> dict:
     """Rebuild the tables (reusing them when nothing changed) and return the run summary."""
     return pipeline.run(Path(raw_dir), Path(out_dir), jobs=jobs, progress=progress, use_cache=use_cache)
 
@@ -55,11 +61,15 @@ def load(processed_dir: Path = PROCESSED_DIR, raw_dir: Path = RAW_DIR, rebuild: 
 def print_summary(summary: dict) -> None:
     issues = summary["issues"]
     state = "unchanged, previous tables reused" if summary.get("reused") else "tables written"
-    skipped = f" ({summary['skipped_entries']} other entries skipped; see files)" if summary.get("skipped_entries") else ""
-    print(f"{summary['files']} files{skipped}, {summary['forms']} forms loaded, {summary['forms_rejected']} rejected, "
-          f"{summary['funds']} fund lines, {summary['indicators']} indicators; issues: "
-          f"{issues['error']} error, {issues['warning']} warning, {issues['repaired']} repaired "
-          f"({state}, {summary['seconds']} s, {summary.get('parser', 'python')} parser)")
+    skipped = (
+        f" ({summary['skipped_entries']} other entries skipped; see files)" if summary.get("skipped_entries") else ""
+    )
+    print(
+        f"{summary['files']} files{skipped}, {summary['forms']} forms loaded, {summary['forms_rejected']} rejected, "
+        f"{summary['funds']} fund lines, {summary['indicators']} indicators; issues: "
+        f"{issues['error']} error, {issues['warning']} warning, {issues['repaired']} repaired "
+        f"({state}, {summary['seconds']} s, {summary.get('parser', 'python')} parser)"
+    )
 
 
 def arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -87,12 +97,12 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Stopped:
-        print(f"error: stopped by SIGTERM; the previous outputs in {args.out} were left as they were",
-              file=sys.stderr)
+        print(f"error: stopped by SIGTERM; the previous outputs in {args.out} were left as they were", file=sys.stderr)
         return 128 + signal.SIGTERM
     except KeyboardInterrupt:
-        print(f"error: interrupted (Ctrl-C); the previous outputs in {args.out} were left as they were",
-              file=sys.stderr)
+        print(
+            f"error: interrupted (Ctrl-C); the previous outputs in {args.out} were left as they were", file=sys.stderr
+        )
         return 128 + signal.SIGINT
     finally:
         if previous is not None:

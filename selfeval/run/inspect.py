@@ -7,6 +7,7 @@ funds unit and the columns read from the tables' headers, what was read (name, f
 completeness), the printed labels matched and what they mean, the label-like cells nothing matched
 (candidates for the vocabulary), and every repair and warning.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,12 +23,23 @@ from selfeval.vocab import labels as vocab
 
 MAX_UNKNOWN_LENGTH = 20  # characters: longer cells are texts (goals, notes), not labels
 # what a matched label means, looked up in this order
-_MEANINGS = (("header", vocab.HEADER_LABELS), ("fund line", vocab.FUND_LINES), ("fund column", vocab.FUND_COLUMNS),
-             ("indicator column", vocab.INDICATOR_COLUMNS), ("level-1", vocab.LEVEL1), ("level-2", vocab.LEVEL2),
-             ("goal", vocab.GOAL_LABELS))
-_BLOCKS = (("funds block", vocab.FUNDS_BLOCK), ("goal block", vocab.GOAL_BLOCK),
-           ("indicator block", vocab.INDICATOR_BLOCK), ("total row", vocab.TOTAL_ROW),
-           ("indicator header", vocab.INDICATOR_HEADER), ("ignored fund column", vocab.FUND_COLUMNS_IGNORED))
+_MEANINGS = (
+    ("header", vocab.HEADER_LABELS),
+    ("fund line", vocab.FUND_LINES),
+    ("fund column", vocab.FUND_COLUMNS),
+    ("indicator column", vocab.INDICATOR_COLUMNS),
+    ("level-1", vocab.LEVEL1),
+    ("level-2", vocab.LEVEL2),
+    ("goal", vocab.GOAL_LABELS),
+)
+_BLOCKS = (
+    ("funds block", vocab.FUNDS_BLOCK),
+    ("goal block", vocab.GOAL_BLOCK),
+    ("indicator block", vocab.INDICATOR_BLOCK),
+    ("total row", vocab.TOTAL_ROW),
+    ("indicator header", vocab.INDICATOR_HEADER),
+    ("ignored fund column", vocab.FUND_COLUMNS_IGNORED),
+)
 
 
 def meaning(cell: str) -> str | None:
@@ -43,16 +55,25 @@ def meaning(cell: str) -> str | None:
 
 
 def _strings(form) -> list[str]:
-    values = [*form.project.values(), *(v for f in form.funds for v in f.values()),
-              *(v for i in form.indicators for v in i.values())]
+    values = [
+        *form.project.values(),
+        *(v for f in form.funds for v in f.values()),
+        *(v for i in form.indicators for v in i.values()),
+    ]
     return [v for v in values if isinstance(v, str)]
 
 
 def inspect_file(path: Path) -> dict:
     """The report of one file, as plain data (printed by main, or as JSON)."""
     data = path.read_bytes()
-    report: dict = {"file": str(path), "bytes": len(data), "format": "text", "encoding": None, "file_issues": [],
-                    "forms": []}
+    report: dict = {
+        "file": str(path),
+        "bytes": len(data),
+        "format": "text",
+        "encoding": None,
+        "file_issues": [],
+        "forms": [],
+    }
     text, encoding, issues = decode(data, path.name)
     report["file_issues"] += [i.describe() for i in issues]
     if text is None:
@@ -73,50 +94,76 @@ def inspect_file(path: Path) -> dict:
                 what = meaning(cell)
                 if what is not None:
                     matched.setdefault(cell, what)
-                elif (len(cell) <= MAX_UNKNOWN_LENGTH and not stream.is_number(cell) and not stream.is_value_like(cell)
-                      and not any(cell in value for value in read) and cell not in unknown):
+                elif (
+                    len(cell) <= MAX_UNKNOWN_LENGTH
+                    and not stream.is_number(cell)
+                    and not stream.is_value_like(cell)
+                    and not any(cell in value for value in read)
+                    and cell not in unknown
+                ):
                     unknown.append(cell)
-        report["forms"].append({
-            "form_id": chunk.form_id, "title": chunk.title, "first_line": chunk.first_line,
-            "layout": layout, "read": "cell by cell" if reads_cell_by_cell(layout, rows) else "row by row",
-            "layout_scores": {name: round(score, 2) for name, score in cells.layout_scores(chunk.lines).items()},
-            "funds_unit": form.project.get("funds_unit_raw"),
-            "fund_columns": form.columns.get("funds", list(FUND_COLUMN_ORDER)),
-            "indicator_columns": form.columns.get("indicators", ["target", "actual", "weight", "score", "note"]),
-            "project_name": form.project.get("project_name"), "year": form.project.get("year"),
-            "fund_lines": [f"{f['fund_label']} -> {f['fund_line']}" for f in form.funds],
-            "indicators": len(form.indicators),
-            "total": [form.project.get("total_weight_raw"), form.project.get("total_score_raw"),
-                      form.project.get("grade_raw")],
-            "completeness": form.project.get("completeness"), "missing_parts": form.project.get("missing_parts"),
-            "loaded": not any(i.severity == "error" for i in form.issues),
-            "labels_matched": matched, "unknown_labels": unknown,
-            "issues": [f"{i.severity}: line {i.line}: {i.message}" + (f" [{i.raw_text[:60]}]" if i.raw_text else "")
-                       for i in form.issues],
-        })
+        report["forms"].append(
+            {
+                "form_id": chunk.form_id,
+                "title": chunk.title,
+                "first_line": chunk.first_line,
+                "layout": layout,
+                "read": "cell by cell" if reads_cell_by_cell(layout, rows) else "row by row",
+                "layout_scores": {name: round(score, 2) for name, score in cells.layout_scores(chunk.lines).items()},
+                "funds_unit": form.project.get("funds_unit_raw"),
+                "fund_columns": form.columns.get("funds", list(FUND_COLUMN_ORDER)),
+                "indicator_columns": form.columns.get("indicators", ["target", "actual", "weight", "score", "note"]),
+                "project_name": form.project.get("project_name"),
+                "year": form.project.get("year"),
+                "fund_lines": [f"{f['fund_label']} -> {f['fund_line']}" for f in form.funds],
+                "indicators": len(form.indicators),
+                "total": [
+                    form.project.get("total_weight_raw"),
+                    form.project.get("total_score_raw"),
+                    form.project.get("grade_raw"),
+                ],
+                "completeness": form.project.get("completeness"),
+                "missing_parts": form.project.get("missing_parts"),
+                "loaded": not any(i.severity == "error" for i in form.issues),
+                "labels_matched": matched,
+                "unknown_labels": unknown,
+                "issues": [
+                    f"{i.severity}: line {i.line}: {i.message}" + (f" [{i.raw_text[:60]}]" if i.raw_text else "")
+                    for i in form.issues
+                ],
+            }
+        )
     return report
 
 
 def render(report: dict) -> str:
-    out = [f"{report['file']}: {report['format']}, {report['encoding'] or 'not decoded'}, {report['bytes']} bytes, "
-           f"{len(report['forms'])} form(s) found"]
+    out = [
+        f"{report['file']}: {report['format']}, {report['encoding'] or 'not decoded'}, {report['bytes']} bytes, "
+        f"{len(report['forms'])} form(s) found"
+    ]
     out += [f"  {issue}" for issue in report["file_issues"]]
     for form in report["forms"]:
-        scores = ", ".join(f"{name} {score:.2f}" for name, score in
-                           sorted(form["layout_scores"].items(), key=lambda item: -item[1]))
-        out += ["", f"form {form['form_id']} (line {form['first_line']}): {form['title']}",
-                f"  layout: {form['layout']}, read {form['read']} (scores: {scores})",
-                f"  funds: unit {form['funds_unit'] or '(none printed: 万元)'}; columns {form['fund_columns']}; "
-                f"lines {form['fund_lines']}",
-                f"  indicators: {form['indicators']} read; columns after the name {form['indicator_columns']}",
-                f"  project: {form['project_name']!r}, year {form['year']}; total (weight, score, grade) "
-                f"{form['total']}; {form['completeness']}"
-                + (f" (missing {form['missing_parts']})" if form["missing_parts"] else "")
-                + ("" if form["loaded"] else "; NOT LOADED"),
-                f"  labels matched ({len(form['labels_matched'])}):"]
+        scores = ", ".join(
+            f"{name} {score:.2f}" for name, score in sorted(form["layout_scores"].items(), key=lambda item: -item[1])
+        )
+        out += [
+            "",
+            f"form {form['form_id']} (line {form['first_line']}): {form['title']}",
+            f"  layout: {form['layout']}, read {form['read']} (scores: {scores})",
+            f"  funds: unit {form['funds_unit'] or '(none printed: 万元)'}; columns {form['fund_columns']}; "
+            f"lines {form['fund_lines']}",
+            f"  indicators: {form['indicators']} read; columns after the name {form['indicator_columns']}",
+            f"  project: {form['project_name']!r}, year {form['year']}; total (weight, score, grade) "
+            f"{form['total']}; {form['completeness']}"
+            + (f" (missing {form['missing_parts']})" if form["missing_parts"] else "")
+            + ("" if form["loaded"] else "; NOT LOADED"),
+            f"  labels matched ({len(form['labels_matched'])}):",
+        ]
         out += [f"    {cell} -> {what}" for cell, what in form["labels_matched"].items()]
-        out.append(f"  unknown label-like cells ({len(form['unknown_labels'])}; add the ones that are labels to "
-                   f"selfeval/vocab/labels.yaml):")
+        out.append(
+            f"  unknown label-like cells ({len(form['unknown_labels'])}; add the ones that are labels to "
+            f"selfeval/vocab/labels.yaml):"
+        )
         out += [f"    {cell}" for cell in form["unknown_labels"]]
         out.append(f"  repairs and warnings ({len(form['issues'])}):")
         out += [f"    {issue}" for issue in form["issues"]]
@@ -124,9 +171,12 @@ def render(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None, prog: str = "selfeval inspect") -> int:
-    parser = argparse.ArgumentParser(prog=prog, description="how a file was read: format, layout per form, forms "
-                                     "found, labels matched and unknown, repairs (what to add to the vocabulary "
-                                     "for a new template)")
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="how a file was read: format, layout per form, forms "
+        "found, labels matched and unknown, repairs (what to add to the vocabulary "
+        "for a new template)",
+    )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a raw file (text export of the forms)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)

@@ -4,6 +4,7 @@ Never raises: a failure becomes an Issue, so one bad form never takes the others
 A file is read as parts of at most `forms_per_part` forms (parse_parts): a file of
 100,000 forms is decoded once and then parsed form by form, never held as rows whole.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,8 +36,19 @@ class FileResult:
 
 
 def new_file_row(name: str, sha: str | None, kind: str | None = None) -> dict:
-    return {"source_file": name, "sha256": sha, "format": kind, "encoding": None, "titles_seen": 0, "forms_loaded": 0,
-            "forms_rejected": 0, "duplicate_of": None, "status": "failed", "reason": None, "text_sha256": None}
+    return {
+        "source_file": name,
+        "sha256": sha,
+        "format": kind,
+        "encoding": None,
+        "titles_seen": 0,
+        "forms_loaded": 0,
+        "forms_rejected": 0,
+        "duplicate_of": None,
+        "status": "failed",
+        "reason": None,
+        "text_sha256": None,
+    }
 
 
 def text_sha256(text: str) -> str:
@@ -44,7 +56,7 @@ def text_sha256(text: str) -> str:
     a GB18030 re-export, a BOM) hash alike, so a copy is found however it was saved."""
     digest = hashlib.sha256()
     for at in range(0, len(text), _HASH_CHARS):
-        digest.update(text[at:at + _HASH_CHARS].encode("utf-8", errors="surrogatepass"))
+        digest.update(text[at : at + _HASH_CHARS].encode("utf-8", errors="surrogatepass"))
     return digest.hexdigest()
 
 
@@ -60,8 +72,9 @@ def parse_file(name: str, data: bytes, source: dict | None) -> FileResult:
     return whole
 
 
-def parse_parts(name: str, data: bytes, source: dict | None,
-                forms_per_part: int = FORMS_PER_PART) -> Iterator[FileResult]:
+def parse_parts(
+    name: str, data: bytes, source: dict | None, forms_per_part: int = FORMS_PER_PART
+) -> Iterator[FileResult]:
     """The file's rows as parts of at most forms_per_part forms, all sharing one file_row, which is
     complete once the last part was taken. The caller should hold no other reference to `data`:
     it is dropped as soon as the text is decoded."""
@@ -95,15 +108,33 @@ def parse_parts(name: str, data: bytes, source: dict | None,
             form = parse_form(chunk, layout, rows)
         except Exception as exc:  # a parser bug must not take the other forms down
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            part.issues.append(Issue(name, chunk.form_id, chunk.first_line, "form", chunk.title,
-                                     f"parser failed on this form: {last}", "error"))
+            part.issues.append(
+                Issue(
+                    name,
+                    chunk.form_id,
+                    chunk.first_line,
+                    "form",
+                    chunk.title,
+                    f"parser failed on this form: {last}",
+                    "error",
+                )
+            )
             file_row["forms_rejected"] += 1
             continue
         part.issues += located(form.issues)
         if any(i.severity == "error" for i in form.issues):
             file_row["forms_rejected"] += 1
-            part.issues.append(Issue(name, chunk.form_id, chunk.first_line, "form", chunk.title,
-                                     "form not loaded because of the error(s) above", "error"))
+            part.issues.append(
+                Issue(
+                    name,
+                    chunk.form_id,
+                    chunk.first_line,
+                    "form",
+                    chunk.title,
+                    "form not loaded because of the error(s) above",
+                    "error",
+                )
+            )
             continue
         file_row["forms_loaded"] += 1
         project = project_row(form, source)
@@ -152,8 +183,17 @@ def count_issues(name: str, found: int, source: dict | None) -> list[Issue]:
     missed, or one glued to the form before it, shows here."""
     expected = (source or {}).get("n_forms")
     if expected and str(expected).strip() and int(expected) != found:
-        return [Issue(name, None, None, "file", None,
-                      f"data/raw/sources.csv says {int(expected)} form(s), {found} found in the file", "warning")]
+        return [
+            Issue(
+                name,
+                None,
+                None,
+                "file",
+                None,
+                f"data/raw/sources.csv says {int(expected)} form(s), {found} found in the file",
+                "warning",
+            )
+        ]
     return []
 
 
@@ -178,9 +218,23 @@ def _file_text(name: str, data: bytes, kind: str) -> tuple[str | None, str | Non
         return None, None, None, [Issue(name, None, None, "file", None, str(exc), "error")]
     except Exception as exc:  # a reader's bug or a library's surprise must not take the run down
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return None, None, None, [Issue(name, None, None, "file", None,
-                                        f"{name}: cannot read this {kind} file ({last[:200]}); "
-                                        "save it again from its program or ask for a new copy", "error")]
+        return (
+            None,
+            None,
+            None,
+            [
+                Issue(
+                    name,
+                    None,
+                    None,
+                    "file",
+                    None,
+                    f"{name}: cannot read this {kind} file ({last[:200]}); "
+                    "save it again from its program or ask for a new copy",
+                    "error",
+                )
+            ],
+        )
     return document.text, document.encoding, [line.locator for line in document.lines], []
 
 
@@ -190,8 +244,15 @@ def _located(issues: list[Issue], locators: list[str]) -> list[Issue]:
     located = []
     for issue in issues:
         if issue.line is not None and 1 <= issue.line <= len(locators):
-            issue = Issue(issue.source_file, issue.form_id, issue.line, issue.field, issue.raw_text,
-                          f"{issue.message} [{locators[issue.line - 1]}]", issue.severity)
+            issue = Issue(
+                issue.source_file,
+                issue.form_id,
+                issue.line,
+                issue.field,
+                issue.raw_text,
+                f"{issue.message} [{locators[issue.line - 1]}]",
+                issue.severity,
+            )
         located.append(issue)
     return located
 
@@ -199,9 +260,27 @@ def _located(issues: list[Issue], locators: list[str]) -> list[Issue]:
 def source_issues(name: str, sha: str, source: dict | None) -> list[Issue]:
     """What data/raw/sources.csv says about a raw file: changed bytes, or not listed."""
     if source is None:
-        return [Issue(name, None, None, "file", None,
-                      "file not listed in data/raw/sources.csv; district and year only from the forms", "warning")]
+        return [
+            Issue(
+                name,
+                None,
+                None,
+                "file",
+                None,
+                "file not listed in data/raw/sources.csv; district and year only from the forms",
+                "warning",
+            )
+        ]
     if source.get("sha256") and source["sha256"] != sha:
-        return [Issue(name, None, None, "file", None,
-                      "sha256 differs from data/raw/sources.csv: the raw file was changed", "warning")]
+        return [
+            Issue(
+                name,
+                None,
+                None,
+                "file",
+                None,
+                "sha256 differs from data/raw/sources.csv: the raw file was changed",
+                "warning",
+            )
+        ]
     return []

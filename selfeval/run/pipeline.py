@@ -5,6 +5,7 @@ its parse is cached under its sha256 (cache), so a run on an unchanged corpus re
 nothing and one changed file re-parses only that file. The tables are streamed to a
 staging folder and moved into place together (store.outputs), under a lock (lock).
 """
+
 from __future__ import annotations
 
 import json
@@ -50,9 +51,15 @@ BATCH_FILES = 64
 MIN_FILES_FOR_POOL = 8
 
 
-def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None, jobs: int, progress: bool,
-              append: Callable[[str, pa.Table], None],
-              entries: list[RawEntry] | None = None) -> tuple[list[dict], list[Issue]]:
+def parse_all(
+    raw_dir: Path,
+    fingerprint: dict[str, str],
+    cache_dir: Path | None,
+    jobs: int,
+    progress: bool,
+    append: Callable[[str, pa.Table], None],
+    entries: list[RawEntry] | None = None,
+) -> tuple[list[dict], list[Issue]]:
     """Parse and re-score every raw file, a batch of files at a time; `append(name, table)`
     receives each batch's form tables, in file order, as soon as the batch is done.
     Returns the files table's rows (every entry of the raw folder: read, duplicate or
@@ -74,10 +81,20 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
             clashes[entry.name] = stems[stem]
         else:
             stems[stem] = entry.name
-    work = [(entry.name, str(entry.path), sources.get(entry.name), str(cache_dir) if cache_dir else None,
-             code, fingerprint.get(entry.name)) for entry in readable if entry.name not in clashes]
+    work = [
+        (
+            entry.name,
+            str(entry.path),
+            sources.get(entry.name),
+            str(cache_dir) if cache_dir else None,
+            code,
+            fingerprint.get(entry.name),
+        )
+        for entry in readable
+        if entry.name not in clashes
+    ]
     size = max(1, min(BATCH_FILES, -(-len(work) // (jobs * 4))))  # ceil: several batches per core
-    batches = [work[i:i + size] for i in range(0, len(work), size)]
+    batches = [work[i : i + size] for i in range(0, len(work), size)]
     file_rows: dict[str, dict] = {}
     issues: list[Issue] = []
     first_text: dict[str, str] = {}
@@ -94,8 +111,10 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
             if copies:  # loaded once, under the first name: the copy's rows and issues are left out
                 copy_ids = pc.is_in(tables["projects"].column("source_file"), pa.array(copies))
                 ids = tables["projects"].filter(copy_ids).column("form_id")
-                tables = {name: table.filter(pc.invert(pc.is_in(table.column("form_id"), ids)))
-                          for name, table in tables.items()}
+                tables = {
+                    name: table.filter(pc.invert(pc.is_in(table.column("form_id"), ids)))
+                    for name, table in tables.items()
+                }
             for name, table in tables.items():
                 append(name, table)
             issues.extend(issue for issue in batch.issues if not copy_of.get(issue.source_file))
@@ -106,9 +125,18 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
                 original = copy_of.get(name)
                 if original:
                     _mark_duplicate(row, original)
-                    issues.append(Issue(name, None, None, "file", None,
-                                        f"same content (decoded text) as {original}; loaded once, its "
-                                        f"{row['titles_seen']} form(s) counted as rejected here", "warning"))
+                    issues.append(
+                        Issue(
+                            name,
+                            None,
+                            None,
+                            "file",
+                            None,
+                            f"same content (decoded text) as {original}; loaded once, its "
+                            f"{row['titles_seen']} form(s) counted as rejected here",
+                            "warning",
+                        )
+                    )
                     issues.extend(source_issues(name, row["sha256"], sources.get(name)))
 
     pool = None
@@ -120,8 +148,9 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
             # thread starts, and each worker is a fork of it: 1.3 s of imports saved per worker.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["selfeval.run.pipeline", "selfeval.score.checks"])
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                       initializer=start_worker, initargs=(os.getpid(),))
+            pool = ProcessPoolExecutor(
+                max_workers=jobs, mp_context=context, initializer=start_worker, initargs=(os.getpid(),)
+            )
             take(_progress(pool.map(parse_batch, batches), len(batches), progress))
             pool.shutdown()
         else:
@@ -139,12 +168,15 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
             row.update(status="skipped", reason=entry.skipped)
             row.pop("text_sha256")
             rows.append(row)
-            issues.append(Issue(entry.name, None, None, "file", None, f"{entry.name}: skipped: {entry.skipped}",
-                                "warning"))
+            issues.append(
+                Issue(entry.name, None, None, "file", None, f"{entry.name}: skipped: {entry.skipped}", "warning")
+            )
         elif entry.name in clashes:
             row = new_file_row(entry.name, fingerprint.get(entry.name))
-            reason = (f"same name as {clashes[entry.name]} but for the extension's case: the form ids would "
-                      "clash; rename one of them")
+            reason = (
+                f"same name as {clashes[entry.name]} but for the extension's case: the form ids would "
+                "clash; rename one of them"
+            )
             row.update(reason=reason)
             row.pop("text_sha256")
             rows.append(row)
@@ -154,25 +186,41 @@ def parse_all(raw_dir: Path, fingerprint: dict[str, str], cache_dir: Path | None
             rows.append(row)
             known = fingerprint.get(entry.name)
             if row["sha256"] and known and row["sha256"] != known:
-                issues.append(Issue(entry.name, None, None, "file", None,
-                                    f"{entry.name} changed during the run (sha256 {known[:12]} when listed, "
-                                    f"{row['sha256'][:12]} when read); the tables hold the bytes read; "
-                                    "run again once the file is final", "warning"))
+                issues.append(
+                    Issue(
+                        entry.name,
+                        None,
+                        None,
+                        "file",
+                        None,
+                        f"{entry.name} changed during the run (sha256 {known[:12]} when listed, "
+                        f"{row['sha256'][:12]} when read); the tables hold the bytes read; "
+                        "run again once the file is final",
+                        "warning",
+                    )
+                )
             if row["sha256"]:
                 fingerprint[entry.name] = row["sha256"]  # the bytes parsed, not the ones listed
             else:
                 fingerprint.pop(entry.name, None)
     if cache_dir:
-        prune_cache(cache_dir, {cache_key(row["sha256"], code, sources.get(row["source_file"]))
-                                for row in rows if row["sha256"]})
+        prune_cache(
+            cache_dir,
+            {cache_key(row["sha256"], code, sources.get(row["source_file"])) for row in rows if row["sha256"]},
+        )
     return rows, issues
 
 
 def _mark_duplicate(row: dict, first: str) -> None:
     # Its forms count as rejected here (loaded once, under the first file), so
     # titles_seen = forms_loaded + forms_rejected holds for every row and in total.
-    row.update(forms_loaded=0, forms_rejected=row["titles_seen"], duplicate_of=first, status="duplicate",
-               reason=f"same forms as {first} (same decoded text)")
+    row.update(
+        forms_loaded=0,
+        forms_rejected=row["titles_seen"],
+        duplicate_of=first,
+        status="duplicate",
+        reason=f"same forms as {first} (same decoded text)",
+    )
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -185,19 +233,31 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def collect(raw_dir: Path, cache_dir: Path | None = None, jobs: int = 1, progress: bool = False) -> dict[str, pd.DataFrame]:
+def collect(
+    raw_dir: Path, cache_dir: Path | None = None, jobs: int = 1, progress: bool = False
+) -> dict[str, pd.DataFrame]:
     """Parse every raw file and return the validated tables (no writing; for tests and
     small corpora: run() streams the tables to disk instead)."""
     parts: dict[str, list[pa.Table]] = {name: [] for name in FORM_TABLES}
-    file_rows, issues = parse_all(Path(raw_dir), raw_fingerprint(Path(raw_dir)), cache_dir, jobs, progress,
-                                  lambda name, table: parts[name].append(table))
-    frames = {name: schema.to_pandas(pa.concat_tables([schema.arrow_schema(name).empty_table(), *parts[name]]))
-              for name in FORM_TABLES}
+    file_rows, issues = parse_all(
+        Path(raw_dir),
+        raw_fingerprint(Path(raw_dir)),
+        cache_dir,
+        jobs,
+        progress,
+        lambda name, table: parts[name].append(table),
+    )
+    frames = {
+        name: schema.to_pandas(pa.concat_tables([schema.arrow_schema(name).empty_table(), *parts[name]]))
+        for name in FORM_TABLES
+    }
     # validated per batch already; again as a whole, so tests also catch a key repeated across batches
     frames = {name: schema.validate(name, frame) for name, frame in frames.items()}
-    return {**frames, "files": schema.to_pandas(validated_arrow("files", file_rows)),
-            "parse_issues": schema.to_pandas(validated_arrow("parse_issues", [vars(i) for i in issues]))}
-
+    return {
+        **frames,
+        "files": schema.to_pandas(validated_arrow("files", file_rows)),
+        "parse_issues": schema.to_pandas(validated_arrow("parse_issues", [vars(i) for i in issues])),
+    }
 
 
 def _progress(iterable, total: int, enabled: bool):
@@ -205,11 +265,13 @@ def _progress(iterable, total: int, enabled: bool):
     if not enabled or total < 4:
         return iterable
     from tqdm import tqdm
+
     return tqdm(iterable, total=total, unit="batch", file=sys.stderr)
 
 
-def current(raw_dir: Path, out_dir: Path, previous: dict | None = None,
-            entries: list[RawEntry] | None = None) -> dict | None:
+def current(
+    raw_dir: Path, out_dir: Path, previous: dict | None = None, entries: list[RawEntry] | None = None
+) -> dict | None:
     """The previous run's manifest when its tables are those this raw folder and this code
     would give (same raw files and skipped entries, same sources.csv, same code) and are
     still on disk as written (sizes, modification times and the Parquet/Arrow end marks);
@@ -249,24 +311,31 @@ def run(raw_dir: Path, out_dir: Path, jobs: int = 1, progress: bool = False, use
         with output_errors(out_dir):
             outputs = tables.StagedOutputs(out_dir, {name: schema.arrow_schema(name) for name in TABLE_NAMES})
         with outputs:
+
             def append(name: str, table: pa.Table) -> None:
                 with output_errors(out_dir):
                     outputs.append(name, table)
 
-            file_rows, issues = parse_all(raw_dir, fingerprint, out_dir / ".cache" if use_cache else None, jobs,
-                                          progress, append, entries)
+            file_rows, issues = parse_all(
+                raw_dir, fingerprint, out_dir / ".cache" if use_cache else None, jobs, progress, append, entries
+            )
             if not outputs.rows["projects"]:
                 # an empty or unmounted raw folder, or one where nothing could be read: good
                 # tables are not replaced by empty ones
                 problems = sum(i.severity == "error" for i in issues)
-                raise EtlError(f"no forms in {raw_dir}; previous tables kept ({len(entries)} entries, "
-                               f"{problems} error(s): " + (next((i.message for i in issues if i.severity == "error"),
-                                                                 "no raw files") + ")"))
+                raise EtlError(
+                    f"no forms in {raw_dir}; previous tables kept ({len(entries)} entries, "
+                    f"{problems} error(s): "
+                    + (next((i.message for i in issues if i.severity == "error"), "no raw files") + ")")
+                )
             append("files", validated_arrow("files", file_rows))
             append("parse_issues", validated_arrow("parse_issues", [vars(i) for i in issues]))
-            summary = {**_summary(outputs.rows, file_rows, issues, fingerprint, code, started), "raw_stats": stats,
-                       "sources_sha256": sources_sha256(raw_dir),
-                       "skipped": {e.name: e.skipped for e in entries if e.skipped is not None}}
+            summary = {
+                **_summary(outputs.rows, file_rows, issues, fingerprint, code, started),
+                "raw_stats": stats,
+                "sources_sha256": sources_sha256(raw_dir),
+                "skipped": {e.name: e.skipped for e in entries if e.skipped is not None},
+            }
             resources = {name: f"{name}.parquet" for name in TABLE_NAMES}
             with output_errors(out_dir):
                 outputs.write_text("datapackage.json", schema.datapackage_json(resources))
@@ -279,8 +348,9 @@ def run(raw_dir: Path, out_dir: Path, jobs: int = 1, progress: bool = False, use
         lock.release()
 
 
-def _summary(rows: dict[str, int], files: list[dict], issues: list[Issue], fingerprint: dict, code: str,
-             started: float) -> dict:
+def _summary(
+    rows: dict[str, int], files: list[dict], issues: list[Issue], fingerprint: dict, code: str, started: float
+) -> dict:
     return {
         "raw_files": fingerprint,
         "code": code,
@@ -296,4 +366,3 @@ def _summary(rows: dict[str, int], files: list[dict], issues: list[Issue], finge
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "seconds": round(time.time() - started, 3),
     }
-

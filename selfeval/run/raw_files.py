@@ -1,5 +1,6 @@
 """The raw folder: every entry in it (read, or skipped with a reason), their sha256 (reused while
 size, mtime and inode match) and sources.csv (checked: a bad sources.csv is one clear error)."""
+
 from __future__ import annotations
 
 import csv
@@ -16,6 +17,7 @@ from selfeval.run.lock import EtlError
 SOURCES = "sources.csv"  # the raw folder's own description, not a raw file
 SOURCES_COLUMNS = ("file_name", "sha256", "district", "publishing_unit", "year", "source_format", "n_forms")
 
+
 def reader_for(suffix: str) -> str | None:
     """None when files with this suffix (any case) are read (text exports and the documents of
     selfeval/extract/formats: RAW_EXTENSIONS); else why they are skipped. The format itself is
@@ -28,7 +30,7 @@ def reader_for(suffix: str) -> str | None:
 
 @dataclass(frozen=True)
 class RawEntry:
-    name: str            # the path under the raw folder, with / (the files table's source_file)
+    name: str  # the path under the raw folder, with / (the files table's source_file)
     path: Path
     skipped: str | None  # why it is not read; None: read
 
@@ -46,7 +48,9 @@ def raw_entries(raw_dir: Path) -> list[RawEntry]:
             if path.is_symlink():
                 entries.append(RawEntry(relative, path, "symbolic link to a folder, not followed"))
             elif reader_for(Path(name).suffix) is None:
-                entries.append(RawEntry(relative, path, "a folder with a file's name (its files are listed on their own)"))
+                entries.append(
+                    RawEntry(relative, path, "a folder with a file's name (its files are listed on their own)")
+                )
         for name in files:
             path = base / name
             relative = path.relative_to(raw_dir).as_posix()
@@ -74,8 +78,9 @@ def raw_files(raw_dir: Path) -> list[Path]:
     return [entry.path for entry in raw_entries(raw_dir) if entry.skipped is None]
 
 
-def raw_fingerprint(raw_dir: Path, previous: dict | None = None,
-                    entries: list[RawEntry] | None = None) -> dict[str, str]:
+def raw_fingerprint(
+    raw_dir: Path, previous: dict | None = None, entries: list[RawEntry] | None = None
+) -> dict[str, str]:
     """sha256 per raw file. With the previous run's manifest, a file whose size,
     modification time and inode are those recorded there keeps its recorded sha256
     instead of being read again (as git and make do): an unchanged corpus of 100,000
@@ -141,19 +146,24 @@ def read_sources(raw_dir: Path) -> dict[str, dict]:
     except OSError as exc:
         raise EtlError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise EtlError(f"{path} is not UTF-8 (saved as GBK/ANSI by Excel?): save it as \"CSV UTF-8\" "
-                       "and run again") from None
+        raise EtlError(
+            f'{path} is not UTF-8 (saved as GBK/ANSI by Excel?): save it as "CSV UTF-8" and run again'
+        ) from None
     try:
         reader = csv.DictReader(text.splitlines(), strict=True)
         header = reader.fieldnames or []
         if "file_name" not in header:
-            raise EtlError(f"{path}: no file_name column (header: {', '.join(header) or 'empty'}); "
-                           f"the columns are {', '.join(SOURCES_COLUMNS)}")
+            raise EtlError(
+                f"{path}: no file_name column (header: {', '.join(header) or 'empty'}); "
+                f"the columns are {', '.join(SOURCES_COLUMNS)}"
+            )
         rows: dict[str, dict] = {}
         for row in reader:
             line = reader.line_num
-            for column, pattern, what in (("year", _YEAR, "a year (four digits, e.g. 2024)"),
-                                          ("n_forms", _COUNT, "a number of forms (digits only)")):
+            for column, pattern, what in (
+                ("year", _YEAR, "a year (four digits, e.g. 2024)"),
+                ("n_forms", _COUNT, "a number of forms (digits only)"),
+            ):
                 value = (row.get(column) or "").strip()
                 if value and not pattern.match(value):
                     raise EtlError(f"{path} line {line}: {column} {value!r} is not {what}; correct it and run again")

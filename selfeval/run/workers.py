@@ -1,4 +1,5 @@
 """Re-scoring, typing and validating batches of parsed files: what the worker processes run."""
+
 from __future__ import annotations
 
 import gc
@@ -37,6 +38,7 @@ WATCH_SECONDS = 0.5
 class BatchTables:
     """Several files' part of every form table, re-scored, typed and validated: what a
     worker sends back (Arrow tables: compact to send, and written as they are)."""
+
     file_rows: list[dict]
     tables: dict[str, pa.Table]
     issues: list[Issue]
@@ -53,15 +55,25 @@ def batch_tables(results: list[FileResult]) -> BatchTables:
     both cores share everything but the writing."""
     from selfeval.score.checks import derive
 
-    derived = derive({part: [row for r in results for row in getattr(r, part)]
-                      for part in ("projects", "funds", "indicators")})
+    derived = derive(
+        {part: [row for r in results for row in getattr(r, part)] for part in ("projects", "funds", "indicators")}
+    )
     tables = {name: validated_arrow(name, derived[name]) for name in FORM_TABLES}
     issues = [issue for r in results for issue in r.issues]
     source = {p["form_id"]: p["source_file"] for p in derived["projects"]}
     for check in derived["checks"]:
         if check["check"] in CROSS_TOTALS:
-            issues.append(Issue(source[check["form_id"]], check["form_id"], check["line"], "total", None,
-                                f"totals do not add up ({check['check']}): {check['message']}", "warning"))
+            issues.append(
+                Issue(
+                    source[check["form_id"]],
+                    check["form_id"],
+                    check["line"],
+                    "total",
+                    None,
+                    f"totals do not add up ({check['check']}): {check['message']}",
+                    "warning",
+                )
+            )
     return BatchTables([r.file_row for r in results], tables, issues)
 
 
@@ -75,7 +87,6 @@ def validated_arrow(name: str, rows: list[dict]) -> pa.Table:
     return table
 
 
-
 def iter_batch(batch: list[tuple]) -> Iterator[BatchTables]:
     """A batch of files -> their tables, FORMS_PER_PART forms at a time: re-scored across small
     files (pandera's per-call costs paid once for many forms) and within a large one (a file
@@ -87,8 +98,11 @@ def iter_batch(batch: list[tuple]) -> Iterator[BatchTables]:
     forms = 0
 
     def flush() -> BatchTables:
-        done = batch_tables(pending) if pending else BatchTables([], {name: validated_arrow(name, [])
-                                                                       for name in FORM_TABLES}, [])
+        done = (
+            batch_tables(pending)
+            if pending
+            else BatchTables([], {name: validated_arrow(name, []) for name in FORM_TABLES}, [])
+        )
         texts = {part.file_row["source_file"]: part.file_row.get("text_sha256") for part in pending}
         piece = BatchTables(list(finished), done.tables, done.issues, texts)
         pending.clear()
@@ -112,13 +126,16 @@ def iter_batch(batch: list[tuple]) -> Iterator[BatchTables]:
 def parse_batch(batch: list[tuple]) -> BatchTables:
     """A batch of files -> their tables in one piece: what a worker process sends back."""
     pieces = list(iter_batch(batch))
-    return BatchTables([row for piece in pieces for row in piece.file_rows],
-                       {name: pa.concat_tables([piece.tables[name] for piece in pieces]) for name in FORM_TABLES},
-                       [issue for piece in pieces for issue in piece.issues],
-                       {name: text for piece in pieces for name, text in piece.texts.items()})
+    return BatchTables(
+        [row for piece in pieces for row in piece.file_rows],
+        {name: pa.concat_tables([piece.tables[name] for piece in pieces]) for name in FORM_TABLES},
+        [issue for piece in pieces for issue in piece.issues],
+        {name: text for piece in pieces for name, text in piece.texts.items()},
+    )
 
 
 # --- worker processes: they end with the ETL --------------------------------------------------------
+
 
 def start_worker(main_pid: int) -> None:
     """Initializer of every worker process. A worker is a child of the forkserver, blocked on a
@@ -155,6 +172,7 @@ def _die_with_parent() -> None:
         return
     try:
         import ctypes
+
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -170,4 +188,3 @@ def gc_thresholds(thresholds: tuple[int, int, int]):
         yield
     finally:
         gc.set_threshold(*previous)
-

@@ -1,4 +1,5 @@
 """The record of everything the ETL met or repaired: the parse_issues table's rows."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -12,6 +12,7 @@ note = an indicator-quality signal (the number is consistent, but says little).
 derive() is the pipeline's entry point: it adds the re-scored columns to projects
 and indicators and builds the checks table.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,10 +31,16 @@ COLUMNS = ["form_id", "indicator_order", "line", "check", "expected", "printed",
 
 
 def _row(check: str, form_id, expected, printed, message, indicator_order=None, line=None) -> dict:
-    return {"form_id": form_id, "indicator_order": indicator_order, "line": line, "check": check,
-            "expected": None if is_missing(expected) else float(expected),
-            "printed": None if is_missing(printed) else float(printed),
-            "severity": CHECKS[check].severity, "message": message}
+    return {
+        "form_id": form_id,
+        "indicator_order": indicator_order,
+        "line": line,
+        "check": check,
+        "expected": None if is_missing(expected) else float(expected),
+        "printed": None if is_missing(printed) else float(printed),
+        "severity": CHECKS[check].severity,
+        "message": message,
+    }
 
 
 def _pct(fraction) -> str:
@@ -50,36 +57,76 @@ def form_checks(p: dict, ind: dict) -> list[dict]:
     out, fid, line = [], p["form_id"], p.get("first_line")
     printed_rate, computed = p.get("execution_rate"), p.get("computed_execution_rate")
     if not is_missing(printed_rate) and not is_missing(computed) and not close(printed_rate, computed, TOLERANCE_RATE):
-        message = (f"printed 执行率 {p.get('execution_rate_raw')} but 全年执行数 / 全年预算数 = "
-                   f"{_num(p['executed'])} / {_num(p['full_year_budget'])} = {_pct(computed)}")
+        message = (
+            f"printed 执行率 {p.get('execution_rate_raw')} but 全年执行数 / 全年预算数 = "
+            f"{_num(p['executed'])} / {_num(p['full_year_budget'])} = {_pct(computed)}"
+        )
         if p.get("execution_rate_basis") == "initial":
             message += f"; it matches 年初预算数 instead ({_num(p['executed'])} / {_num(p['initial_budget'])})"
         out.append(_row("execution_rate_mismatch", fid, computed, printed_rate, message, line=line))
     rule_budget, printed_budget = p.get("rule_budget_score"), p.get("budget_score")
     if not is_missing(rule_budget):
         if is_missing(printed_budget):
-            out.append(_row("budget_score_mismatch", fid, rule_budget, None,
-                            f"budget score not printed; the rule gives {rule_budget:g}", line=line))
+            out.append(
+                _row(
+                    "budget_score_mismatch",
+                    fid,
+                    rule_budget,
+                    None,
+                    f"budget score not printed; the rule gives {rule_budget:g}",
+                    line=line,
+                )
+            )
         elif not close(printed_budget, rule_budget, TOLERANCE_POINTS):
-            out.append(_row("budget_score_mismatch", fid, rule_budget, printed_budget,
-                            f"printed budget score {printed_budget:g}, rule min({_pct(p['computed_execution_rate'])}, 1)"
-                            f" x {_num(p.get('budget_weight') or 10)} = {rule_budget:g}", line=line))
-    if ind["n"] and not ind["weight_missing"] and not is_missing(p.get("budget_weight")) \
-            and not is_missing(p.get("total_weight")):
+            out.append(
+                _row(
+                    "budget_score_mismatch",
+                    fid,
+                    rule_budget,
+                    printed_budget,
+                    f"printed budget score {printed_budget:g}, rule min({_pct(p['computed_execution_rate'])}, 1)"
+                    f" x {_num(p.get('budget_weight') or 10)} = {rule_budget:g}",
+                    line=line,
+                )
+            )
+    if (
+        ind["n"]
+        and not ind["weight_missing"]
+        and not is_missing(p.get("budget_weight"))
+        and not is_missing(p.get("total_weight"))
+    ):
         expected = scoring.round2(p["budget_weight"] + ind["weight"])
         if not close(expected, p["total_weight"], TOLERANCE_POINTS):
-            out.append(_row("weights_total_mismatch", fid, expected, p["total_weight"],
-                            f"weights add up to {expected:g} (budget {_num(p['budget_weight'])} + indicators "
-                            f"{scoring.round2(ind['weight']):g}), printed total weight {_num(p['total_weight'])}",
-                            line=line))
-    if ind["n"] and not ind["score_missing"] and not is_missing(p.get("budget_score")) \
-            and not is_missing(p.get("total_score")):
+            out.append(
+                _row(
+                    "weights_total_mismatch",
+                    fid,
+                    expected,
+                    p["total_weight"],
+                    f"weights add up to {expected:g} (budget {_num(p['budget_weight'])} + indicators "
+                    f"{scoring.round2(ind['weight']):g}), printed total weight {_num(p['total_weight'])}",
+                    line=line,
+                )
+            )
+    if (
+        ind["n"]
+        and not ind["score_missing"]
+        and not is_missing(p.get("budget_score"))
+        and not is_missing(p.get("total_score"))
+    ):
         expected = scoring.round2(p["budget_score"] + ind["score"])
         if not close(expected, p["total_score"], TOLERANCE_POINTS):
-            out.append(_row("score_total_mismatch", fid, expected, p["total_score"],
-                            f"scores add up to {expected:g} (budget {_num(p['budget_score'])} + indicators "
-                            f"{scoring.round2(ind['score']):g}), printed total score {_num(p['total_score'])}",
-                            line=line))
+            out.append(
+                _row(
+                    "score_total_mismatch",
+                    fid,
+                    expected,
+                    p["total_score"],
+                    f"scores add up to {expected:g} (budget {_num(p['budget_score'])} + indicators "
+                    f"{scoring.round2(ind['score']):g}), printed total score {_num(p['total_score'])}",
+                    line=line,
+                )
+            )
     return out
 
 
@@ -97,22 +144,49 @@ def indicator_checks(r: dict) -> list[dict]:
     scored = _has(weight) and _has(score)
     target_raw, actual_raw = r.get("target_raw"), r.get("actual_raw")
     if scored and score > weight + TOLERANCE_POINTS:
-        out.append(_row("score_above_weight", expected=weight, printed=score,
-                        message=f"{name}: score {score:g} above weight {weight:g}", **at))
+        out.append(
+            _row(
+                "score_above_weight",
+                expected=weight,
+                printed=score,
+                message=f"{name}: score {score:g} above weight {weight:g}",
+                **at,
+            )
+        )
     verifiable, met = bool(r.get("verifiable")), r.get("met")
     t: Any = r.get("compared_target")
     a: Any = r.get("compared_actual")
     if verifiable and met is False and scored and score >= weight - TOLERANCE_POINTS:
-        out.append(_row("full_score_missed_target", expected=r.get("rule_score"), printed=score,
-                        message=f"{name}: target {target_raw!s}, actual {actual_raw!s} ({r['direction']} is better) "
-                                f"scored {score:g} of {weight:g}; the rule gives {r.get('rule_score'):g}", **at))
+        out.append(
+            _row(
+                "full_score_missed_target",
+                expected=r.get("rule_score"),
+                printed=score,
+                message=f"{name}: target {target_raw!s}, actual {actual_raw!s} ({r['direction']} is better) "
+                f"scored {score:g} of {weight:g}; the rule gives {r.get('rule_score'):g}",
+                **at,
+            )
+        )
     if verifiable and met is True and scored and score < weight - TOLERANCE_POINTS:
-        out.append(_row("below_weight_met_target", expected=weight, printed=score,
-                        message=f"{name}: target {target_raw!s} met by {actual_raw!s} but scored {score:g} of {weight:g}",
-                        **at))
+        out.append(
+            _row(
+                "below_weight_met_target",
+                expected=weight,
+                printed=score,
+                message=f"{name}: target {target_raw!s} met by {actual_raw!s} but scored {score:g} of {weight:g}",
+                **at,
+            )
+        )
     if verifiable and r.get("target_comparator") in (">=", "<=") and abs(a - t) <= 1e-9 * max(1.0, abs(t)):
-        out.append(_row("actual_at_threshold", expected=t, printed=a,
-                        message=f"{name}: actual {actual_raw!s} is exactly the bound of {target_raw!s}", **at))
+        out.append(
+            _row(
+                "actual_at_threshold",
+                expected=t,
+                printed=a,
+                message=f"{name}: actual {actual_raw!s} is exactly the bound of {target_raw!s}",
+                **at,
+            )
+        )
     if verifiable and met is True:
         ratio = None
         if r["direction"] == "higher":
@@ -127,27 +201,59 @@ def indicator_checks(r: dict) -> list[dict]:
             fires = False
         if fires:
             how = f"{ratio:.2f}x" if ratio is not None else "a target of 0" if t == 0 else "an actual of 0"
-            out.append(_row("target_far_exceeded", expected=FAR_EXCEEDED, printed=ratio,
-                            message=f"{name}: target {target_raw!s}, actual {actual_raw!s} ({how}): {what}", **at))
-    if (r.get("target_unit") == "%" and _has(r.get("target_number")) and r["target_number"] > 100 + TOLERANCE_POINTS
-            and r.get("target_comparator") not in ("<=", "<")):
-        out.append(_row("percent_target_above_100", expected=100, printed=r["target_number"],
-                        message=f"{name}: percentage target {target_raw!s} above 100%", **at))
+            out.append(
+                _row(
+                    "target_far_exceeded",
+                    expected=FAR_EXCEEDED,
+                    printed=ratio,
+                    message=f"{name}: target {target_raw!s}, actual {actual_raw!s} ({how}): {what}",
+                    **at,
+                )
+            )
+    if (
+        r.get("target_unit") == "%"
+        and _has(r.get("target_number"))
+        and r["target_number"] > 100 + TOLERANCE_POINTS
+        and r.get("target_comparator") not in ("<=", "<")
+    ):
+        out.append(
+            _row(
+                "percent_target_above_100",
+                expected=100,
+                printed=r["target_number"],
+                message=f"{name}: percentage target {target_raw!s} above 100%",
+                **at,
+            )
+        )
     if scoring.same_text(target_raw, actual_raw):
-        out.append(_row("actual_repeats_target", expected=r.get("target_number"), printed=r.get("actual_number"),
-                        message=f"{name}: actual {actual_raw!s} is the target's text", **at))
+        out.append(
+            _row(
+                "actual_repeats_target",
+                expected=r.get("target_number"),
+                printed=r.get("actual_number"),
+                message=f"{name}: actual {actual_raw!s} is the target's text",
+                **at,
+            )
+        )
     if r.get("target_comparator") in (">=", ">") and scoring.is_cost(r.get("level1"), r.get("level2")):
         if verifiable:
-            how = (f"scored as a ceiling: {'met' if met else 'missed'}, rule {_num(r.get('rule_score'))}; "
-                   f"as printed: {'met' if r.get('literal_met') else 'missed'}, rule {_num(r.get('literal_rule_score'))}"
-                   if _has(r.get("rule_score")) and _has(r.get("literal_rule_score")) else
-                   f"scored as a ceiling: {'met' if met else 'missed'}")
+            how = (
+                f"scored as a ceiling: {'met' if met else 'missed'}, rule {_num(r.get('rule_score'))}; "
+                f"as printed: {'met' if r.get('literal_met') else 'missed'}, rule {_num(r.get('literal_rule_score'))}"
+                if _has(r.get("rule_score")) and _has(r.get("literal_rule_score"))
+                else f"scored as a ceiling: {'met' if met else 'missed'}"
+            )
         else:
             how = "not re-scored (" + str(r.get("unverifiable_reason")) + ")"
-        out.append(_row("cost_target_floor", expected=r.get("target_number"),
-                        printed=a if verifiable else r.get("actual_number"),
-                        message=f"{name}: cost target {target_raw!s} is printed as a floor; actual {actual_raw!s}; "
-                                f"{how}", **at))
+        out.append(
+            _row(
+                "cost_target_floor",
+                expected=r.get("target_number"),
+                printed=a if verifiable else r.get("actual_number"),
+                message=f"{name}: cost target {target_raw!s} is printed as a floor; actual {actual_raw!s}; {how}",
+                **at,
+            )
+        )
     return out
 
 
@@ -171,14 +277,22 @@ def fund_checks(funds: list[dict]) -> list[dict]:
                 continue
             expected = float(sum(values))
             if not close(expected, printed, TOLERANCE_AMOUNT):
-                out.append(_row("fund_lines_total_mismatch", form_id, expected, printed,
-                                f"{column}: fund lines add up to {expected:g} 万元, 年度资金总额 prints {_num(printed)}",
-                                line=total.get("line")))
+                out.append(
+                    _row(
+                        "fund_lines_total_mismatch",
+                        form_id,
+                        expected,
+                        printed,
+                        f"{column}: fund lines add up to {expected:g} 万元, 年度资金总额 prints {_num(printed)}",
+                        line=total.get("line"),
+                    )
+                )
     return out
 
 
-def check_rows(projects: list[dict], indicators: list[dict], funds: list[dict] | None = None,
-               sums: dict[str, dict] | None = None) -> list[dict]:
+def check_rows(
+    projects: list[dict], indicators: list[dict], funds: list[dict] | None = None, sums: dict[str, dict] | None = None
+) -> list[dict]:
     """The checks table's rows for scored projects and indicators (rows; sums from
     scoring.sums_by_form), ordered by form, indicator (form-level first) and check."""
     sums = scoring.sums_by_form(indicators) if sums is None else sums

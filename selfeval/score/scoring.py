@@ -50,6 +50,7 @@ Inflation as a range. Two named rules give the two bounds:
 
 Scores are rounded to 2 decimals, half up, as printed on the forms.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -98,6 +99,7 @@ class Rule:
         self-score; the rule total, lower bound of inflation), "zero" = not counted (the
         substantiated total, 有据得分, upper bound; audit-firm review practice, domain.md).
     """
+
     name: str = "beijing"
     budget_denominator: str = "full_year"
     lower_missed: str = "ratio"
@@ -121,11 +123,15 @@ SUBSTANTIATED = Rule(name="substantiated", unsubstantiated="zero")
 
 def substantiated(rule: Rule) -> Rule:
     """The rule with unsubstantiated points not counted (the upper bound of inflation)."""
-    return rule if rule.unsubstantiated == "zero" else replace(rule, name=f"{rule.name}+substantiated",
-                                                               unsubstantiated="zero")
+    return (
+        rule
+        if rule.unsubstantiated == "zero"
+        else replace(rule, name=f"{rule.name}+substantiated", unsubstantiated="zero")
+    )
 
 
 # --- small helpers -------------------------------------------------------------------------
+
 
 def is_missing(value) -> bool:
     # called ~200 times per form: the float test without a function call (NaN != NaN)
@@ -225,8 +231,9 @@ def is_met(comparator: str | None, direction: str, target: float, actual: float)
     return abs(actual - target) <= eps
 
 
-def indicator_rule_score(weight: float, direction: str, met: bool, target: float, actual: float,
-                         rule: Rule = BEIJING) -> float:
+def indicator_rule_score(
+    weight: float, direction: str, met: bool, target: float, actual: float, rule: Rule = BEIJING
+) -> float:
     """The score the rule gives a quantitative indicator; never above the weight, never below 0.
 
     An exact (=) target missed from below scores as higher-is-better, from above as
@@ -294,21 +301,35 @@ def _pair(target_raw: str | None, actual_raw: str | None) -> tuple:
     return target, actual, reason, t, a
 
 
-def assess(target_raw, actual_raw, level1=None, level2=None, weight=None, score=None,
-           rule: Rule = BEIJING) -> dict:
+def assess(target_raw, actual_raw, level1=None, level2=None, weight=None, score=None, rule: Rule = BEIJING) -> dict:
     """Every derived column of one indicator row."""
-    target, actual, reason, t, a = _pair(None if is_missing(target_raw) else str(target_raw),
-                                         None if is_missing(actual_raw) else str(actual_raw))
+    target, actual, reason, t, a = _pair(
+        None if is_missing(target_raw) else str(target_raw), None if is_missing(actual_raw) else str(actual_raw)
+    )
     row = {
-        "target_comparator": target.comparator, "target_number": target.number,
-        "target_unit": target.unit, "target_kind": target.kind,
-        "actual_comparator": actual.comparator, "actual_number": actual.number,
-        "actual_unit": actual.unit, "actual_kind": actual.kind,
-        "direction": None, "compared_target": None, "compared_actual": None, "met": None,
-        "attainment_ratio": None, "verifiable": False, "unverifiable_reason": None,
-        "rule_score": None, "inflation": None, "score_band": score_band(score, weight),
-        "literal_direction": None, "literal_met": None, "literal_rule_score": None,
-        "evidence": _evidence(target, actual), "substantiated_score": None,
+        "target_comparator": target.comparator,
+        "target_number": target.number,
+        "target_unit": target.unit,
+        "target_kind": target.kind,
+        "actual_comparator": actual.comparator,
+        "actual_number": actual.number,
+        "actual_unit": actual.unit,
+        "actual_kind": actual.kind,
+        "direction": None,
+        "compared_target": None,
+        "compared_actual": None,
+        "met": None,
+        "attainment_ratio": None,
+        "verifiable": False,
+        "unverifiable_reason": None,
+        "rule_score": None,
+        "inflation": None,
+        "score_band": score_band(score, weight),
+        "literal_direction": None,
+        "literal_met": None,
+        "literal_rule_score": None,
+        "evidence": _evidence(target, actual),
+        "substantiated_score": None,
     }
     comparator = target.comparator
     literal: str | None = None  # the printed comparator's reading, when the cost reading differs from it
@@ -324,8 +345,9 @@ def assess(target_raw, actual_raw, level1=None, level2=None, weight=None, score=
             row["direction"] = printed or "higher"
     if reason is None:
         met = is_met(comparator, row["direction"], t, a)
-        row.update(compared_target=t, compared_actual=a, met=met, verifiable=True,
-                   attainment_ratio=a / t if t else None)
+        row.update(
+            compared_target=t, compared_actual=a, met=met, verifiable=True, attainment_ratio=a / t if t else None
+        )
         if not is_missing(weight):
             row["rule_score"] = indicator_rule_score(weight, row["direction"], met, t, a, rule)
         if literal is not None:
@@ -366,6 +388,7 @@ def score_indicators(indicators: pd.DataFrame, rule: Rule = BEIJING) -> pd.DataF
 
 # --- forms ------------------------------------------------------------------------------------
 
+
 def execution_rate(executed, full_year_budget, initial_budget=None, rule: Rule = BEIJING) -> float | None:
     """executed / full-year budget (or / initial budget with Rule.budget_denominator="initial")."""
     denominator = full_year_budget if rule.budget_denominator == "full_year" else initial_budget
@@ -379,8 +402,11 @@ def rate_basis(printed_rate, executed, full_year_budget, initial_budget) -> str 
     None when there is no printed rate or nothing to compute it from."""
     if is_missing(printed_rate) or is_missing(executed):
         return None
-    rates = {name: executed / d for name, d in (("full_year", full_year_budget), ("initial", initial_budget))
-             if not is_missing(d) and d > 0}
+    rates = {
+        name: executed / d
+        for name, d in (("full_year", full_year_budget), ("initial", initial_budget))
+        if not is_missing(d) and d > 0
+    }
     if not rates:
         return None
     for name in ("full_year", "initial"):
@@ -404,10 +430,19 @@ def grade(total) -> str | None:
     return "excellent" if total >= 90 else "good" if total >= 80 else "fair" if total >= 60 else "poor"
 
 
-NO_INDICATORS = {"n": 0, "weight": 0.0, "weight_missing": False, "score": 0.0, "score_missing": False,
-                  "rule_score": 0.0, "rule_score_missing": False, "verifiable_weight": 0.0,
-                  "substantiated_score": 0.0, "substantiated_score_missing": False,
-                  **{f"points_{c}": 0.0 for c in EVIDENCE_CLASSES}}
+NO_INDICATORS = {
+    "n": 0,
+    "weight": 0.0,
+    "weight_missing": False,
+    "score": 0.0,
+    "score_missing": False,
+    "rule_score": 0.0,
+    "rule_score_missing": False,
+    "verifiable_weight": 0.0,
+    "substantiated_score": 0.0,
+    "substantiated_score_missing": False,
+    **{f"points_{c}": 0.0 for c in EVIDENCE_CLASSES},
+}
 
 
 def sums_by_form(indicators: list[dict]) -> dict[str, dict]:
@@ -446,8 +481,17 @@ def score_indicator_rows(indicators: list[dict], rule: Rule = BEIJING) -> list[d
     """score_indicators() for rows (dicts, missing values as None): the columns are added
     to the given rows, which are returned (no copy of 850,000 dicts at 100,000 forms)."""
     for r in indicators:
-        r.update(assess(r.get("target_raw"), r.get("actual_raw"), r.get("level1"), r.get("level2"),
-                        r.get("weight"), r.get("score"), rule=rule))
+        r.update(
+            assess(
+                r.get("target_raw"),
+                r.get("actual_raw"),
+                r.get("level1"),
+                r.get("level2"),
+                r.get("weight"),
+                r.get("score"),
+                rule=rule,
+            )
+        )
     return indicators
 
 
@@ -475,8 +519,9 @@ def project_scores(p: dict, ind: dict, rule: Rule = BEIJING) -> dict:
     checked = (weight if budget_rule is not None else 0.0) + ind["verifiable_weight"]
     return {
         "computed_execution_rate": rate,
-        "execution_rate_basis": rate_basis(p.get("execution_rate"), p.get("executed"),
-                                           p.get("full_year_budget"), p.get("initial_budget")),
+        "execution_rate_basis": rate_basis(
+            p.get("execution_rate"), p.get("executed"), p.get("full_year_budget"), p.get("initial_budget")
+        ),
         "rule_budget_score": budget_rule,
         "self_total": None if is_missing(self_total) else float(self_total),
         "rule_total": rule_total,
@@ -485,7 +530,8 @@ def project_scores(p: dict, ind: dict, rule: Rule = BEIJING) -> dict:
         "self_grade": grade(self_total),
         "rule_grade": grade(rule_total),
         "substantiated_total": substantiated_total,
-        "inflation_upper": None if is_missing(self_total) or substantiated_total is None
+        "inflation_upper": None
+        if is_missing(self_total) or substantiated_total is None
         else round2(self_total - substantiated_total),
         "substantiated_grade": grade(substantiated_total),
         **evidence_profile(p.get("budget_score"), budget_rule, ind),
@@ -520,8 +566,9 @@ def score_projects(projects: pd.DataFrame, indicators: pd.DataFrame, rule: Rule 
     if not len(out):
         return out
     sums = sums_by_form(records(indicators))
-    derived = pd.DataFrame([project_scores(p, sums.get(p["form_id"], NO_INDICATORS), rule) for p in records(out)],
-                           index=out.index)
+    derived = pd.DataFrame(
+        [project_scores(p, sums.get(p["form_id"], NO_INDICATORS), rule) for p in records(out)], index=out.index
+    )
     for column in derived.columns:
         out[column] = derived[column]
     return out

@@ -8,6 +8,7 @@ actual on the same unit, or says why it cannot.
 
 All words (units, comparators, grades, boilerplate) live in vocab/values.yaml.
 """
+
 from __future__ import annotations
 
 import math
@@ -100,6 +101,7 @@ BARE_CLAIMS = {evidence_text(s) for s in VOCAB["evidence"]["bare_claims"]}
 
 # --- parsing ---------------------------------------------------------------------
 
+
 def _comparator_before(prefix: str) -> tuple[str | None, str]:
     """The comparator that ends right before the number, and the words left before it."""
     for spelling, canon in BEFORE:
@@ -113,7 +115,7 @@ def _unit_after(rest: str) -> tuple[str | None, str, str]:
     denominators: "万元/人年", "元/人/年"."""
     for spelling, canon in UNIT_SPELLINGS:
         if rest.startswith(spelling):
-            unit, rest = canon, rest[len(spelling):]
+            unit, rest = canon, rest[len(spelling) :]
             break
     else:
         return None, "", rest
@@ -122,7 +124,7 @@ def _unit_after(rest: str) -> tuple[str | None, str, str]:
         denominator = next((d for d in DENOMINATORS if rest[1:].startswith(d)), None)
         if denominator is None:
             break
-        unit, rest = f"{unit}/{denominator}", rest[1 + len(denominator):]
+        unit, rest = f"{unit}/{denominator}", rest[1 + len(denominator) :]
     return unit, printed, rest
 
 
@@ -132,7 +134,7 @@ def _single(raw: str, text: str, match: re.Match) -> ParsedValue:
     if prefix.endswith("-") and not _comparator_before(prefix[:-1])[1]:
         number, prefix = -number, prefix[:-1]  # "-5%", "≥-5": a sign, not a dash
     comparator, before = _comparator_before(prefix)
-    unit, printed, after = _unit_after(text[match.end():])
+    unit, printed, after = _unit_after(text[match.end() :])
     notes = []
     if printed in SHORTHAND and _unit_after(after)[0] is not None:
         # "5万平方米": 万 is a multiplier of another unit here, not 万元.
@@ -140,7 +142,7 @@ def _single(raw: str, text: str, match: re.Match) -> ParsedValue:
     if comparator is None:
         for spelling, canon in AFTER:
             if after.startswith(spelling):
-                comparator, after = canon, after[len(spelling):]
+                comparator, after = canon, after[len(spelling) :]
                 break
     if unit is None and after[:1].isalpha():
         return ParsedValue(raw, comparator, number, None, "text", (number,), NOTE_UNKNOWN_WORD)
@@ -148,8 +150,7 @@ def _single(raw: str, text: str, match: re.Match) -> ParsedValue:
         notes.append(NOTE_EMBEDDED)
     if printed in AMBIGUOUS:
         notes.append(AMBIGUOUS[printed])
-    return ParsedValue(raw, comparator, number, unit, "quantitative", (number,),
-                       "; ".join(notes) or None)
+    return ParsedValue(raw, comparator, number, unit, "quantitative", (number,), "; ".join(notes) or None)
 
 
 def parse_value(raw: str | None) -> ParsedValue:
@@ -193,6 +194,7 @@ def _parse_uncached(raw) -> ParsedValue:
 
 # --- comparing a target with an actual -------------------------------------------
 
+
 def _in_context(unit: str, other: str) -> str:
     """Read a contextual unit as its other meaning when the other side uses that meaning:
     an actual "20分" next to a target "≤20分钟" is minutes; elsewhere 分 stays as printed."""
@@ -225,6 +227,7 @@ def comparable(target: ParsedValue, actual: ParsedValue) -> tuple[float | None, 
 
 # --- evidence on the form ------------------------------------------------------------
 
+
 def evidence(target: ParsedValue, actual: ParsedValue) -> str:
     """The evidence class of an actual (see EVIDENCE_CLASSES and value_vocabulary.yaml):
     missing: no actual (blank, "—", "无"); restated: the target's text once normalised, or a
@@ -239,7 +242,11 @@ def evidence(target: ParsedValue, actual: ParsedValue) -> str:
         return "restated"
     if actual_text in BARE_CLAIMS:
         return "bare_claim"
-    if target.kind == "quantitative" and actual.kind == "quantitative" and actual.comparator in (None, target.comparator):
+    if (
+        target.kind == "quantitative"
+        and actual.kind == "quantitative"
+        and actual.comparator in (None, target.comparator)
+    ):
         t, a, reason = comparable(target, actual)
         if reason is None and t is not None and a is not None and abs(t - a) <= 1e-9 * max(1.0, abs(t)):
             return "restated"

@@ -1,4 +1,5 @@
 """The tables on disk: Arrow tables -> Parquet, CSV and Arrow files, staged and moved into place together; and read back."""
+
 from __future__ import annotations
 
 import contextlib
@@ -34,13 +35,16 @@ def _safe_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     numbers such as "-12.5" are left alone. Arrow compute (RE2, in C++): the CSV of
     100,000 forms has millions of text cells. Most columns hold neither, which a
     look at the raw bytes tells far faster than the regular expressions."""
-    text = pc.replace_substring_regex(values, CONTROL_CHARACTERS, "") if may_hold_control_characters(values) \
-        else values
+    text = pc.replace_substring_regex(values, CONTROL_CHARACTERS, "") if may_hold_control_characters(values) else values
     if not _has_bytes(text, _FORMULA_BYTES, first_only=True):
         return text
-    risky = pc.and_(pc.and_(pc.match_substring_regex(text, _FORMULA_START),
-                            pc.invert(pc.match_substring_regex(text, f"^{_PLAIN_NUMBER}$"))),
-                    pc.greater(pc.utf8_length(text), 1))
+    risky = pc.and_(
+        pc.and_(
+            pc.match_substring_regex(text, _FORMULA_START),
+            pc.invert(pc.match_substring_regex(text, f"^{_PLAIN_NUMBER}$")),
+        ),
+        pc.greater(pc.utf8_length(text), 1),
+    )
     quote, empty = pa.scalar("'", text.type), pa.scalar("", text.type)  # string or large_string
     return pc.if_else(risky, pc.binary_join_element_wise(quote, text, empty), text)
 
@@ -72,8 +76,10 @@ def _has_wide_controls(values: pa.Array | pa.ChunkedArray) -> bool:
         if data_buffer is None:
             continue
         offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets: np.ndarray = np.frombuffer(offsets_buffer, dtype=offset_type)[chunk.offset:chunk.offset + len(chunk) + 1]
-        data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
+        offsets: np.ndarray = np.frombuffer(offsets_buffer, dtype=offset_type)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
+        data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
         lead = np.flatnonzero((data == 0xC2) | (data == 0xE2))
         if not len(lead):
             continue
@@ -100,12 +106,14 @@ def _has_bytes(values: pa.Array | pa.ChunkedArray, wanted: np.ndarray, first_onl
         if data_buffer is None:
             continue
         offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets: np.ndarray = np.frombuffer(offsets_buffer, dtype=offset_type)[chunk.offset:chunk.offset + len(chunk) + 1]
+        offsets: np.ndarray = np.frombuffer(offsets_buffer, dtype=offset_type)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
         data = np.frombuffer(data_buffer, dtype=np.uint8)
         if first_only:
             data = data[offsets[:-1][offsets[1:] > offsets[:-1]]]  # first byte of each non-empty cell
         else:
-            data = data[offsets[0]:offsets[-1]]
+            data = data[offsets[0] : offsets[-1]]
         if wanted[data[data < limit]].any() or (wanted[0x7F] and (data == 0x7F).any()):
             return True
     return False
@@ -163,8 +171,9 @@ class StagedOutputs:
                 handle = open(self.staging / f"{name}.csv", "wb")
                 self._handles.append(handle)
                 handle.write(_BOM)
-                self._csv[name] = pa_csv.CSVWriter(handle, arrow_schema, write_options=pa_csv.WriteOptions(
-                    quoting_style="needed"))
+                self._csv[name] = pa_csv.CSVWriter(
+                    handle, arrow_schema, write_options=pa_csv.WriteOptions(quoting_style="needed")
+                )
                 sink = pa.OSFile(str(self.staging / f"{name}.arrow"), "wb")
                 self._handles.append(sink)
                 self._arrow[name] = pa.ipc.new_file(sink, arrow_schema)
@@ -277,8 +286,9 @@ def read_table(path: Path) -> pd.DataFrame:
                 return schema.to_pandas(pa.ipc.open_file(source).read_all())
         return schema.to_pandas(pq.read_table(path))
     except (OSError, pa.ArrowException) as exc:
-        raise TableError(f"cannot read table {source_path}: {exc}; rebuild the tables "
-                         "(python etl.py --no-cache)") from None
+        raise TableError(
+            f"cannot read table {source_path}: {exc}; rebuild the tables (python etl.py --no-cache)"
+        ) from None
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:

@@ -7,6 +7,7 @@
 Each YAML file is read once, by load(), and every printed label is compared after one
 normalisation (labels.norm_label).
 """
+
 from __future__ import annotations
 
 from functools import cache

@@ -1,4 +1,5 @@
 """The printed labels of labels.yaml, normalised once, and how a printed cell is matched against them."""
+
 from __future__ import annotations
 
 import re
@@ -33,6 +34,7 @@ def _traditional_folding():
     them (nearly all) cost almost nothing more."""
     try:
         import opencc
+
         converter = opencc.OpenCC("t2s")
     except (ImportError, ValueError, OSError):  # not installed: labels are matched as printed
         return None, None
@@ -41,8 +43,11 @@ def _traditional_folding():
         return re.compile(r"[^\x00-\x7f]"), converter
     used = set("".join(_strings(VOCAB)))
     pairs = (line.split("\t", 1) for line in table.read_text(encoding="utf-8").splitlines() if "\t" in line)
-    signal = sorted(key for key, simplified in pairs if len(key) == 1 and key not in simplified.split()
-                    and used.intersection(simplified.split()))
+    signal = sorted(
+        key
+        for key, simplified in pairs
+        if len(key) == 1 and key not in simplified.split() and used.intersection(simplified.split())
+    )
     return re.compile("[" + "".join(map(re.escape, signal)) + "]"), converter
 
 
@@ -131,10 +136,27 @@ def is_filler(cell: str | None) -> bool:
 
 
 # every printed label the parser knows (what `selfeval inspect` calls a matched label)
-KNOWN_LABELS = frozenset({*HEADER_LABELS, *FUND_LINES, *FUND_COLUMNS, *GOAL_LABELS, *LEVEL1, *LEVEL2,
-                          *_labels("funds_block", "goal_block", "indicator_block", "indicator_header", "total_row",
-                                   "indicator_table_start", "fund_columns_ignored", "indicator_level_columns"),
-                          *INDICATOR_COLUMNS})
+KNOWN_LABELS = frozenset(
+    {
+        *HEADER_LABELS,
+        *FUND_LINES,
+        *FUND_COLUMNS,
+        *GOAL_LABELS,
+        *LEVEL1,
+        *LEVEL2,
+        *_labels(
+            "funds_block",
+            "goal_block",
+            "indicator_block",
+            "indicator_header",
+            "total_row",
+            "indicator_table_start",
+            "fund_columns_ignored",
+            "indicator_level_columns",
+        ),
+        *INDICATOR_COLUMNS,
+    }
+)
 
 
 def is_label(cell: str | None) -> bool:

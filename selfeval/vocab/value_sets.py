@@ -3,6 +3,7 @@
 Declared once here (a leaf: imports nothing of selfeval): the schema validates against them,
 the parser and the re-scoring produce them, the analysis names them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,8 +46,17 @@ UNITS_NOT_COMPARABLE = "units not comparable"
 REPEATS_TARGET = "actual repeats target"
 ACTUAL_IS_BOUND = "actual is a bound"
 NEGATIVE = "negative value"
-REASONS = (TARGET_MISSING, ACTUAL_MISSING, RATING, COMPOUND, QUALITATIVE, UNITS_NOT_COMPARABLE,
-           REPEATS_TARGET, ACTUAL_IS_BOUND, NEGATIVE)
+REASONS = (
+    TARGET_MISSING,
+    ACTUAL_MISSING,
+    RATING,
+    COMPOUND,
+    QUALITATIVE,
+    UNITS_NOT_COMPARABLE,
+    REPEATS_TARGET,
+    ACTUAL_IS_BOUND,
+    NEGATIVE,
+)
 
 # The checks table (score.checks): every check's name, level, severity and meaning.
 # A target "far exceeded" when the actual beats it by more than this factor
@@ -57,58 +67,127 @@ FAR_EXCEEDED = 1.3
 @dataclass(frozen=True)
 class Check:
     name: str
-    level: str       # form | indicator
-    severity: str    # error | warning | note
+    level: str  # form | indicator
+    severity: str  # error | warning | note
     description: str
-    expected: str    # what the expected column holds
-    printed: str     # what the printed column holds
+    expected: str  # what the expected column holds
+    printed: str  # what the printed column holds
 
 
-CHECKS: dict[str, Check] = {c.name: c for c in (
-    Check("execution_rate_mismatch", "form", "error",
-          "printed 执行率 differs from 全年执行数 / 全年预算数",
-          "executed / full-year budget (fraction)", "printed execution rate (fraction)"),
-    Check("budget_score_mismatch", "form", "warning",
-          "printed budget-execution 得分 differs from min(rate, 1) x weight, or is not printed",
-          "rule budget score (points)", "printed budget score (points)"),
-    Check("weights_total_mismatch", "form", "error",
-          "budget weight + indicator weights differ from the printed total weight (总分 分值)",
-          "sum of the printed weights (points)", "printed total weight (points)"),
-    Check("score_total_mismatch", "form", "error",
-          "budget score + indicator scores differ from the printed total score (总分 得分)",
-          "sum of the printed scores (points)", "printed total score (points)"),
-    Check("fund_lines_total_mismatch", "form", "error",
-          "当年财政拨款 + 上年结转资金 + 其他资金 differ from 年度资金总额 (in one of the three amount columns)",
-          "sum of the printed fund lines (万元)", "printed 年度资金总额 (万元)"),
-    Check("score_above_weight", "indicator", "error",
-          "an indicator's 得分 is above its 分值", "weight (points)", "score (points)"),
-    Check("full_score_missed_target", "indicator", "warning",
-          "full marks on a quantitative target the printed actual misses",
-          "rule score (points)", "score (points)"),
-    Check("below_weight_met_target", "indicator", "warning",
-          "less than full marks on a quantitative target the printed actual meets",
-          "weight (points)", "score (points)"),
-    Check("actual_at_threshold", "indicator", "note",
-          "the actual is exactly the bound of a ≥ or ≤ target",
-          "target (bound)", "actual"),
-    Check("target_far_exceeded", "indicator", "note",
-          f"the actual beats the target by more than {FAR_EXCEEDED}x: target set low (a ceiling set high)",
-          f"{FAR_EXCEEDED} (threshold of the ratio)",
-          "actual / target (higher is better) or target / actual (lower is better); null if the target or actual is 0"),
-    Check("percent_target_above_100", "indicator", "warning",
-          "a percentage target above 100% (\"≥400%\")", "100 (%)", "target (%)"),
-    Check("actual_repeats_target", "indicator", "note",
-          "the actual cell is the target cell's text, verbatim", "target number", "actual number"),
-    Check("cost_target_floor", "indicator", "warning",
-          "a cost indicator (成本指标) whose target is printed as a floor (≥ or >), as if spending more were "
-          "better: scored as a ceiling (costs are lower-is-better), the literal reading kept in the row "
-          "(literal_direction, literal_met, literal_rule_score)",
-          "target number", "actual number (in the target's unit)"),
-)}
+CHECKS: dict[str, Check] = {
+    c.name: c
+    for c in (
+        Check(
+            "execution_rate_mismatch",
+            "form",
+            "error",
+            "printed 执行率 differs from 全年执行数 / 全年预算数",
+            "executed / full-year budget (fraction)",
+            "printed execution rate (fraction)",
+        ),
+        Check(
+            "budget_score_mismatch",
+            "form",
+            "warning",
+            "printed budget-execution 得分 differs from min(rate, 1) x weight, or is not printed",
+            "rule budget score (points)",
+            "printed budget score (points)",
+        ),
+        Check(
+            "weights_total_mismatch",
+            "form",
+            "error",
+            "budget weight + indicator weights differ from the printed total weight (总分 分值)",
+            "sum of the printed weights (points)",
+            "printed total weight (points)",
+        ),
+        Check(
+            "score_total_mismatch",
+            "form",
+            "error",
+            "budget score + indicator scores differ from the printed total score (总分 得分)",
+            "sum of the printed scores (points)",
+            "printed total score (points)",
+        ),
+        Check(
+            "fund_lines_total_mismatch",
+            "form",
+            "error",
+            "当年财政拨款 + 上年结转资金 + 其他资金 differ from 年度资金总额 (in one of the three amount columns)",
+            "sum of the printed fund lines (万元)",
+            "printed 年度资金总额 (万元)",
+        ),
+        Check(
+            "score_above_weight",
+            "indicator",
+            "error",
+            "an indicator's 得分 is above its 分值",
+            "weight (points)",
+            "score (points)",
+        ),
+        Check(
+            "full_score_missed_target",
+            "indicator",
+            "warning",
+            "full marks on a quantitative target the printed actual misses",
+            "rule score (points)",
+            "score (points)",
+        ),
+        Check(
+            "below_weight_met_target",
+            "indicator",
+            "warning",
+            "less than full marks on a quantitative target the printed actual meets",
+            "weight (points)",
+            "score (points)",
+        ),
+        Check(
+            "actual_at_threshold",
+            "indicator",
+            "note",
+            "the actual is exactly the bound of a ≥ or ≤ target",
+            "target (bound)",
+            "actual",
+        ),
+        Check(
+            "target_far_exceeded",
+            "indicator",
+            "note",
+            f"the actual beats the target by more than {FAR_EXCEEDED}x: target set low (a ceiling set high)",
+            f"{FAR_EXCEEDED} (threshold of the ratio)",
+            "actual / target (higher is better) or target / actual (lower is better); null if the target or actual is 0",
+        ),
+        Check(
+            "percent_target_above_100",
+            "indicator",
+            "warning",
+            'a percentage target above 100% ("≥400%")',
+            "100 (%)",
+            "target (%)",
+        ),
+        Check(
+            "actual_repeats_target",
+            "indicator",
+            "note",
+            "the actual cell is the target cell's text, verbatim",
+            "target number",
+            "actual number",
+        ),
+        Check(
+            "cost_target_floor",
+            "indicator",
+            "warning",
+            "a cost indicator (成本指标) whose target is printed as a floor (≥ or >), as if spending more were "
+            "better: scored as a ceiling (costs are lower-is-better), the literal reading kept in the row "
+            "(literal_direction, literal_met, literal_rule_score)",
+            "target number",
+            "actual number (in the target's unit)",
+        ),
+    )
+}
 SEVERITIES = ("error", "warning", "note")
 # The checks that say a form's own printed numbers do not add up.
-ARITHMETIC = ("execution_rate_mismatch", "weights_total_mismatch", "score_total_mismatch",
-              "fund_lines_total_mismatch")
+ARITHMETIC = ("execution_rate_mismatch", "weights_total_mismatch", "score_total_mismatch", "fund_lines_total_mismatch")
 
 # parse_issues.severity: error = a form or file not loaded; warning; repaired = read after a repair.
 ISSUE_SEVERITIES = ("error", "warning", "repaired")

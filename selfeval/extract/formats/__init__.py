@@ -11,6 +11,7 @@ label-driven parser stays one.
 Line numbers of a document's forms count these lines (one per table row or paragraph), not
 lines of the file; each line keeps a `locator` (page, table, row...) that issues quote.
 """
+
 from __future__ import annotations
 
 import re
@@ -101,27 +102,37 @@ def read_document(name: str, data: bytes, kind: str | None = None) -> Document:
         raise ReadError(f"{name}: empty file, no self-evaluation form found")
     if kind == DOCX:
         from selfeval.extract.formats import docx
+
         return docx.read(name, data)
     if kind in (XLSX, XLS):
         from selfeval.extract.formats import xlsx
+
         return xlsx.read(name, data, kind)
     if kind == PDF:
         from selfeval.extract.formats import pdf
+
         return pdf.read(name, data)
     if kind == HTML:
         from selfeval.extract.formats import html
+
         return html.read(name, data)
     if kind in (DOC, RTF):
         return read_doc(name, data, kind)
     if kind == ENCRYPTED:
-        raise ReadError(f"{name}: password-protected (encrypted) Office document; open it with its password "
-                        "and save a copy without one (File > Info > Protect), then put that copy in data/raw/")
+        raise ReadError(
+            f"{name}: password-protected (encrypted) Office document; open it with its password "
+            "and save a copy without one (File > Info > Protect), then put that copy in data/raw/"
+        )
     if kind == ZIP:
-        raise ReadError(f"{name}: a zip archive that is neither a Word (.docx) nor an Excel (.xlsx) document; "
-                        "unpack it and put the forms themselves in data/raw/")
+        raise ReadError(
+            f"{name}: a zip archive that is neither a Word (.docx) nor an Excel (.xlsx) document; "
+            "unpack it and put the forms themselves in data/raw/"
+        )
     if kind == OLE:
-        raise ReadError(f"{name}: an old Office file that is neither Word (.doc) nor Excel (.xls); "
-                        "save the form as .docx, .xlsx or PDF")
+        raise ReadError(
+            f"{name}: an old Office file that is neither Word (.doc) nor Excel (.xls); "
+            "save the form as .docx, .xlsx or PDF"
+        )
     raise ReadError(f"{name}: not a document format ({kind})")
 
 
@@ -131,25 +142,53 @@ def read_doc(name: str, data: bytes, kind: str = DOC) -> Document:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     what = "a Word 97-2003 .doc file" if kind == DOC else "a rich-text (RTF) file"
     if soffice is None:
-        raise ReadError(f"{name}: {what}, which needs LibreOffice to be read; "
-                        "install LibreOffice (soffice on PATH) or open it in Word and save it as .docx")
+        raise ReadError(
+            f"{name}: {what}, which needs LibreOffice to be read; "
+            "install LibreOffice (soffice on PATH) or open it in Word and save it as .docx"
+        )
     with tempfile.TemporaryDirectory(prefix="selfeval-doc-") as tmp:
         source = Path(tmp) / f"form.{kind}"
         source.write_bytes(data)
         try:
             # a profile folder of its own: a LibreOffice already running for the user would take the job
-            subprocess.run([soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless",
-                            "--convert-to", "docx", "--outdir", tmp, str(source)],
-                           check=True, capture_output=True, timeout=120)
+            subprocess.run(
+                [
+                    soffice,
+                    f"-env:UserInstallation=file://{tmp}/profile",
+                    "--headless",
+                    "--convert-to",
+                    "docx",
+                    "--outdir",
+                    tmp,
+                    str(source),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
             converted = (Path(tmp) / "form.docx").read_bytes()
         except (subprocess.SubprocessError, OSError) as exc:
-            raise ReadError(f"{name}: LibreOffice could not convert {what} to .docx ({type(exc).__name__}); "
-                            "open it in Word and save it as .docx") from None
+            raise ReadError(
+                f"{name}: LibreOffice could not convert {what} to .docx ({type(exc).__name__}); "
+                "open it in Word and save it as .docx"
+            ) from None
     from selfeval.extract.formats import docx
+
     document = docx.read(name, converted)
     document.format = kind
     return document
 
 
-__all__ = ["DOCUMENT_FORMATS", "RAW_EXTENSIONS", "Document", "Line", "ReadError", "TEXT", "by_extension",
-           "clean_cell", "join_wrapped", "read_document", "sniff"]
+__all__ = [
+    "DOCUMENT_FORMATS",
+    "RAW_EXTENSIONS",
+    "Document",
+    "Line",
+    "ReadError",
+    "TEXT",
+    "by_extension",
+    "clean_cell",
+    "join_wrapped",
+    "read_document",
+    "sniff",
+]

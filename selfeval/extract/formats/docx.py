@@ -8,6 +8,7 @@ columns it covers, `w:vMerge` without val="restart" (merged down) gives "", and
 becomes lines of its own after the row that holds it. Content controls (`w:sdt`) are
 looked through.
 """
+
 from __future__ import annotations
 
 import io
@@ -26,11 +27,15 @@ def read(name: str, data: bytes) -> Document:
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ReadError(f"{name}: damaged or not a Word .docx document ({type(exc).__name__}: {exc}); "
-                        "open it in Word and save it again as .docx, or ask for a new copy") from None
+        raise ReadError(
+            f"{name}: damaged or not a Word .docx document ({type(exc).__name__}: {exc}); "
+            "open it in Word and save it again as .docx, or ask for a new copy"
+        ) from None
     except Exception as exc:  # lxml's XMLSyntaxError and the like: a damaged part inside the zip
-        raise ReadError(f"{name}: damaged Word .docx document ({type(exc).__name__}); "
-                        "open it in Word and save it again as .docx, or ask for a new copy") from None
+        raise ReadError(
+            f"{name}: damaged Word .docx document ({type(exc).__name__}); "
+            "open it in Word and save it again as .docx, or ask for a new copy"
+        ) from None
     lines: list[Line] = []
     counter = {"table": 0, "paragraph": 0}
     _walk(document.element.body, lines, counter)
@@ -63,8 +68,11 @@ def _table(tbl, lines: list[Line], counter: dict, where: str) -> None:
         cells += [""] * before
         for tc in _cells(tr):
             span, merged_down = _tc_props(tc)
-            text = "" if merged_down else clean_cell(join_wrapped(
-                [_paragraph_text(p) for p in tc.iter(f"{_W}p") if _owner_cell(p) is tc]))
+            text = (
+                ""
+                if merged_down
+                else clean_cell(join_wrapped([_paragraph_text(p) for p in tc.iter(f"{_W}p") if _owner_cell(p) is tc]))
+            )
             cells += [text] + [""] * (span - 1)
             nested += [t for t in tc.iter(f"{_W}tbl") if t is not tbl and _owner_table(t) is tbl]
         cells += [""] * after

@@ -13,6 +13,7 @@
 - Text is read as a browser shows it: runs of white space are one space, <br> and block
   ends break a cell's lines, &nbsp; is a space.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,12 +26,24 @@ from selfeval.vocab import labels as vocab
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.IGNORECASE)
 _ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "utf8": "utf-8"}
 _SPACES = re.compile(r"[ \t\r\n\f]+")
-_BLOCKS = frozenset("p div h1 h2 h3 h4 h5 h6 li ul ol section article header footer nav table tr td th "
-                    "caption thead tbody tfoot center pre blockquote dl dt dd form body".split())
+_BLOCKS = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li ul ol section article header footer nav table tr td th "
+    "caption thead tbody tfoot center pre blockquote dl dt dd form body".split()
+)
 _BRACKETS: str = vocab.VOCAB["brackets"]  # around a year printed on its own line
 _SKIPPED = frozenset(("script", "style", "noscript", "template", "head", "title"))
-_LABELS = frozenset((*vocab.HEADER_LABELS, *vocab.FUND_LINES, *vocab.FUND_COLUMNS, *vocab.INDICATOR_HEADER,
-                     *vocab.FUNDS_BLOCK, *vocab.GOAL_BLOCK, *vocab.INDICATOR_BLOCK, *vocab.TOTAL_ROW))
+_LABELS = frozenset(
+    (
+        *vocab.HEADER_LABELS,
+        *vocab.FUND_LINES,
+        *vocab.FUND_COLUMNS,
+        *vocab.INDICATOR_HEADER,
+        *vocab.FUNDS_BLOCK,
+        *vocab.GOAL_BLOCK,
+        *vocab.INDICATOR_BLOCK,
+        *vocab.TOTAL_ROW,
+    )
+)
 
 
 def decode(name: str, data: bytes) -> tuple[str, str]:
@@ -49,8 +62,10 @@ def decode(name: str, data: bytes) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError):
             continue
-    raise ReadError(f"{name}: web page in an unknown encoding (not {', '.join(dict.fromkeys(candidates))}); "
-                    "open it in a browser and save it again as UTF-8")
+    raise ReadError(
+        f"{name}: web page in an unknown encoding (not {', '.join(dict.fromkeys(candidates))}); "
+        "open it in a browser and save it again as UTF-8"
+    )
 
 
 def read(name: str, data: bytes) -> Document:
@@ -65,8 +80,10 @@ def read(name: str, data: bytes) -> Document:
     lines: list[Line] = []
     _walk(root, lines, {"table": 0, "text": 0}, [])
     if not lines:
-        raise ReadError(f"{name}: {vocab.MESSAGES['web_page_without_form']}; "
-                        "check that the page is the form itself, not a list of links to it")
+        raise ReadError(
+            f"{name}: {vocab.MESSAGES['web_page_without_form']}; "
+            "check that the page is the form itself, not a list of links to it"
+        )
     return Document(HTML, lines, encoding)
 
 

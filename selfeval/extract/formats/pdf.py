@@ -12,6 +12,7 @@ outside them, in reading order (top to bottom) (pdfplumber).
 - No text layer at all (a scan): one error, "scanned: no text layer". An encrypted PDF
   (a password to open it): one error. Glyphs without a Unicode map ("(cid:12)"): one error.
 """
+
 from __future__ import annotations
 
 import io
@@ -39,8 +40,10 @@ def read(name: str, data: bytes) -> Document:
         pages = pdf.pages
     except Exception as exc:  # pdfplumber wraps pdfminer's errors; their names tell encryption apart
         if _encrypted(exc):
-            raise ReadError(f"{name}: encrypted PDF (a password is needed to open it); open it with the password "
-                            "and print or save a copy without one") from None
+            raise ReadError(
+                f"{name}: encrypted PDF (a password is needed to open it); open it with the password "
+                "and print or save a copy without one"
+            ) from None
         raise ReadError(f"{name}: damaged or not a PDF ({type(exc).__name__}); ask for a new copy") from None
     lines: list[Line] = []
     chars = cid = 0
@@ -55,17 +58,25 @@ def read(name: str, data: bytes) -> Document:
         raise
     except Exception as exc:
         if _encrypted(exc):
-            raise ReadError(f"{name}: encrypted PDF (a password is needed to open it); open it with the password "
-                            "and print or save a copy without one") from None
-        raise ReadError(f"{name}: damaged PDF, a page cannot be read ({type(exc).__name__}); ask for a new copy") from None
+            raise ReadError(
+                f"{name}: encrypted PDF (a password is needed to open it); open it with the password "
+                "and print or save a copy without one"
+            ) from None
+        raise ReadError(
+            f"{name}: damaged PDF, a page cannot be read ({type(exc).__name__}); ask for a new copy"
+        ) from None
     finally:
         pdf.close()
     if chars == 0:
-        raise ReadError(f"{name}: scanned: no text layer (the PDF's {len(pages)} page(s) hold images only); "
-                        "ask for the Word/Excel original or a PDF with text, or run OCR on it first")
+        raise ReadError(
+            f"{name}: scanned: no text layer (the PDF's {len(pages)} page(s) hold images only); "
+            "ask for the Word/Excel original or a PDF with text, or run OCR on it first"
+        )
     if cid and cid * 20 > sum(len(cell) for line in lines for cell in line.cells):
-        raise ReadError(f"{name}: the PDF's fonts have no Unicode map (text reads as (cid:N) glyphs); "
-                        "ask for the Word/Excel original or a PDF saved with embedded Unicode fonts")
+        raise ReadError(
+            f"{name}: the PDF's fonts have no Unicode map (text reads as (cid:N) glyphs); "
+            "ask for the Word/Excel original or a PDF saved with embedded Unicode fonts"
+        )
     return Document(PDF, lines)
 
 
@@ -91,8 +102,10 @@ def _page_lines(page, page_number: int) -> list[Line]:
     for table_number, table in enumerate(tables, start=1):
         rows = table.extract(keep_blank_chars=True)
         where = f"page {page_number}, table {table_number}"
-        table_lines = [Line([clean_cell(cell) for cell in row], f"{where}, row {number}")
-                       for number, row in enumerate(rows, start=1)]
+        table_lines = [
+            Line([clean_cell(cell) for cell in row], f"{where}, row {number}")
+            for number, row in enumerate(rows, start=1)
+        ]
         items.append((table.bbox[1], 1, [line for line in table_lines if any(line.cells)]))
         outside = outside.outside_bbox(table.bbox)
     for top, cells in _word_lines(outside):

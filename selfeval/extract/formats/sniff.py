@@ -13,6 +13,7 @@ downloads are often misnamed (a .doc that is really .docx, a .xls that is an HTM
 - anything else: text (the text exports), unless the extension names a document format,
   in which case that reader is tried and says what is wrong with the file.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,14 +24,22 @@ from selfeval.vocab.value_sets import FILE_FORMATS
 
 TEXT, DOCX, DOC, XLSX, XLS, PDF, HTML = "text", "docx", "doc", "xlsx", "xls", "pdf", "html"
 ENCRYPTED = "encrypted"  # an OLE2 wrapper around an encrypted .docx/.xlsx (a password on opening)
-ZIP = "zip"              # a zip that is neither a Word nor an Excel document
-OLE = "ole"              # an OLE2 file of another kind (PowerPoint, msg...) or unreadable
-RTF = "rtf"              # rich text, often what a download named .doc really is
+ZIP = "zip"  # a zip that is neither a Word nor an Excel document
+OLE = "ole"  # an OLE2 file of another kind (PowerPoint, msg...) or unreadable
+RTF = "rtf"  # rich text, often what a download named .doc really is
 FORMATS = FILE_FORMATS  # the files table's `format` values, declared in vocab/value_sets.py
 
 # extension (lower case, with the dot) -> format, for the raw folder's listing and the fallback
-EXTENSIONS = {".txt": TEXT, ".docx": DOCX, ".doc": DOC, ".xlsx": XLSX, ".xls": XLS, ".pdf": PDF,
-              ".html": HTML, ".htm": HTML}
+EXTENSIONS = {
+    ".txt": TEXT,
+    ".docx": DOCX,
+    ".doc": DOC,
+    ".xlsx": XLSX,
+    ".xls": XLS,
+    ".pdf": PDF,
+    ".html": HTML,
+    ".htm": HTML,
+}
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -40,8 +49,12 @@ def _utf16(name: str) -> bytes:
 
 
 # OLE2 stream names as they sit in the compound file's directory (UTF-16LE)
-_OLE_STREAMS = ((ENCRYPTED, _utf16("EncryptedPackage")), (DOC, _utf16("WordDocument")),
-                (XLS, _utf16("Workbook")), (XLS, _utf16("Book\x00")))
+_OLE_STREAMS = (
+    (ENCRYPTED, _utf16("EncryptedPackage")),
+    (DOC, _utf16("WordDocument")),
+    (XLS, _utf16("Workbook")),
+    (XLS, _utf16("Book\x00")),
+)
 
 
 def by_extension(name: str) -> str | None:

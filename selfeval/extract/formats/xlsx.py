@@ -12,6 +12,7 @@ noise (12.500000001, 0.30000000000000004) reads 12.5 and 0.3, whole numbers with
 A .xls (BIFF) is read through calamine alone: its formats are not read. Text cells are read
 as typed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,19 +42,29 @@ def read(name: str, data: bytes, kind: str) -> Document:
             merged = sheet.merged_cell_ranges or []
         except Exception as exc:
             raise ReadError(f"{name}: sheet {sheet_name!r} cannot be read ({_reason(exc)}); {_FIX}") from None
-        covered = {(r, c) for (r0, c0), (r1, c1) in merged for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)
-                   if (r, c) != (r0, c0)}
+        covered = {
+            (r, c)
+            for (r0, c0), (r1, c1) in merged
+            for r in range(r0, r1 + 1)
+            for c in range(c0, c1 + 1)
+            if (r, c) != (r0, c0)
+        }
         for number, row in enumerate(rows, start=1):
             # a merged range is read once, from its top-left cell, even if a writer left copies under it
-            cells = ["" if (number - 1, column) in covered
-                     else clean_cell(shown(value, sheet_formats.get((number - 1, column))))
-                     for column, value in enumerate(row)]
+            cells = [
+                ""
+                if (number - 1, column) in covered
+                else clean_cell(shown(value, sheet_formats.get((number - 1, column))))
+                for column, value in enumerate(row)
+            ]
             if any(cells):
                 lines.append(Line(cells, f"sheet {sheet_name}, row {number}"))
     if not lines:
         sheets = ", ".join(workbook.sheet_names) or "none"
-        raise ReadError(f"{name}: the workbook has no filled cell (sheets: {sheets}), no self-evaluation form found; "
-                        "check that this is the right file")
+        raise ReadError(
+            f"{name}: the workbook has no filled cell (sheets: {sheets}), no self-evaluation form found; "
+            "check that this is the right file"
+        )
     return Document(kind, lines)
 
 

@@ -2,6 +2,7 @@
 Cells are cut at two or more spaces; a cell wrapped onto the next printed line becomes a cell of
 that line. Rows are not reliable (wrapped cells): the parser reads the cells in order
 (parse/stream.py)."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """cell_per_line (Word export, file 000): each cell is a line starting with a tab, a cell's wrapped
 text continues on lines without a tab, and a blank line ends a table row."""
+
 from __future__ import annotations
 
 from selfeval.extract.row import Row

@@ -2,6 +2,7 @@
 cells separated by single spaces. Text cells that themselves hold a space are joined back: a long
 text cell that does not end a sentence continues into the next word unless that word is a label
 or a number. The parser reads the cells in order (parse/stream.py)."""
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,16 @@ def _join_text(words: list[str]) -> list[str]:
         previous = cells[-1] if cells else ""
         if previous and _PARENTHESIS.match(word) and not _NUMBER_LIKE.match(previous):
             cells[-1] = previous + " " + word  # "项目资金 (万元)": one label
-        elif (len(previous) >= LONG_TEXT and not is_filler(previous) and not is_filler(word) and not previous.endswith(_SENTENCE_END) and not is_label(previous)
-                and not is_label(word) and not _NUMBER_LIKE.match(word) and len(word) > 1):
+        elif (
+            len(previous) >= LONG_TEXT
+            and not is_filler(previous)
+            and not is_filler(word)
+            and not previous.endswith(_SENTENCE_END)
+            and not is_label(previous)
+            and not is_label(word)
+            and not _NUMBER_LIKE.match(word)
+            and len(word) > 1
+        ):
             cells[-1] = previous + " " + word  # the space was inside the cell
         else:
             cells.append(word)

@@ -2,6 +2,7 @@
 blank lines stand between the cells, and a line holding only no-break spaces (U+00A0, what Word
 writes for an empty cell) is an empty cell. Rows are not marked: the parser reads the cells in
 order (parse/stream.py)."""
+
 from __future__ import annotations
 
 from selfeval.extract.row import Row

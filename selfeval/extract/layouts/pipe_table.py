@@ -2,6 +2,7 @@
 lines with one cell ending ` |`, `|` alone for an empty cell or row. A line that does not end
 in `|` has its last cell continued on the next line. Empty cells are often dropped by the
 export, so rows are not reliable: the parser reads the cells in order (parse/stream.py)."""
+
 from __future__ import annotations
 
 from selfeval.extract.row import Row

@@ -1,5 +1,6 @@
 """tab_rows (PDF export, files 002 and 003): one line per table row, cells separated by tabs;
 cells may be shifted left or right (parse/form.py copes)."""
+
 from __future__ import annotations
 
 from selfeval.extract.row import Row
