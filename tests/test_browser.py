@@ -18,6 +18,7 @@ import etl
 from selfeval.reports import browser
 from selfeval.reports import runner as reports
 from selfeval.run import pipeline
+from selfeval.store import outputs
 
 NOTEBOOKS = ["00_explore", "01_budget_execution", "02_score_inflation", "03_indicator_phrasing"]
 SETS = [
@@ -159,14 +160,15 @@ def test_findings_are_numbered_sentences_with_links(out):
 
 def test_number_formats_in_the_ranked_table(out):
     page = parse(report(out, "01_budget_execution"))
-    headers = page.texts["th"][:10]
+    headers = page.texts["th"][:13]
     assert headers[:5] == ["项目名称", "单位", "全年预算数（万元）", "全年执行数（万元）", "执行率"]
-    rows = [r for r in page.cells if len(r) == 10][:70]
+    assert headers[7] == "有据得分（分）" and headers[10] == "实测依据占比"  # the range of issue 12 beside the rule
+    rows = [r for r in page.cells if len(r) == 13][:70]
     assert len(rows) == 70
     for row in rows:
         assert re.fullmatch(r"[\d,]+\.\d{2}", row[2]), row[2]
         assert re.fullmatch(r"\d{1,3}\.\d%", row[4]), row[4]
-        assert re.fullmatch(r"\d+", row[8]), row[8]  # checks fired: a count, no "4.0"
+        assert re.fullmatch(r"\d+", row[11]), row[11]  # checks fired: a count, no "4.0"
     big = [r for r in rows if "接线员工工资及管理经费" in r[0]][0]
     assert big[2] == "1,041.03"  # 002 prints 1041.03 (万元)
     lowest = rows[0]
@@ -259,7 +261,7 @@ def test_table_sorts_and_filters_in_the_browser(out):
         first = table.locator("tbody tr").first.locator("td").nth(2).inner_text()
         table.locator("th", has_text="全年预算数").click()
         other = table.locator("tbody tr").first.locator("td").nth(2).inner_text()
-        budgets = pipeline.read_tables(out.parent / "processed", ["projects"])["projects"]["full_year_budget"]
+        budgets = outputs.read_tables(out.parent / "processed", ["projects"])["projects"]["full_year_budget"]
         # one click sorts one way, the next the other: the largest and the smallest budget on top
         assert {first, other} == {f"{budgets.max():,.2f}", f"{budgets.min():,.2f}"}
         page.locator("#ranking-table input.filter").fill("法律顾问")
