@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from selfeval.score import scoring
 from selfeval.score.scoring import BEIJING, TOLERANCE_POINTS, TOLERANCE_RATE, Rule, close, is_missing
 from selfeval.vocab.value_sets import ARITHMETIC, CHECKS, FAR_EXCEEDED, SEVERITIES, Check  # noqa: F401
@@ -303,11 +301,6 @@ def check_rows(
         rows += indicator_checks(r)
     order = {name: i for i, name in enumerate(CHECKS)}
     return sorted(rows, key=lambda c: (c["form_id"], c["indicator_order"] or 0, order[c["check"]]))
-
-
-def run_checks(projects: pd.DataFrame, indicators: pd.DataFrame, funds: list[dict] | None = None) -> pd.DataFrame:
-    """check_rows() for frames (scoring.score_projects / score_indicators)."""
-    return pd.DataFrame(check_rows(scoring.records(projects), scoring.records(indicators), funds), columns=COLUMNS)
 
 
 def derive(rows: dict[str, list[dict]], rule: Rule = BEIJING) -> dict[str, list[dict]]:
