@@ -99,6 +99,12 @@ def parse_parts(
     forced_layout = None if locators is None else TAB_ROWS
     forms = 0
     split_issues: list[Issue] = []
+
+    def reject(chunk, message: str) -> None:
+        """A form not loaded: one error at its title line, counted in the file's row."""
+        part.issues.append(Issue(name, chunk.form_id, chunk.first_line, "form", chunk.title, message, "error"))
+        file_row["forms_rejected"] += 1
+
     for chunk in _forms(text, name, encoding or kind, split_issues):
         file_row["titles_seen"] += 1
         part.issues += located(split_issues)
@@ -108,33 +114,11 @@ def parse_parts(
             form = parse_form(chunk, layout, rows)
         except Exception as exc:  # a parser bug must not take the other forms down
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            part.issues.append(
-                Issue(
-                    name,
-                    chunk.form_id,
-                    chunk.first_line,
-                    "form",
-                    chunk.title,
-                    f"parser failed on this form: {last}",
-                    "error",
-                )
-            )
-            file_row["forms_rejected"] += 1
+            reject(chunk, f"parser failed on this form: {last}")
             continue
         part.issues += located(form.issues)
         if any(i.severity == "error" for i in form.issues):
-            file_row["forms_rejected"] += 1
-            part.issues.append(
-                Issue(
-                    name,
-                    chunk.form_id,
-                    chunk.first_line,
-                    "form",
-                    chunk.title,
-                    "form not loaded because of the error(s) above",
-                    "error",
-                )
-            )
+            reject(chunk, "form not loaded because of the error(s) above")
             continue
         file_row["forms_loaded"] += 1
         project = project_row(form, source)
