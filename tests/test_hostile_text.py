@@ -154,8 +154,8 @@ def test_project_names_are_text_in_the_html_report(built, kind, escaped, raw):
 
 def test_indicator_text_is_text_in_the_html_report(built):
     html = built[1]["03_indicator_phrasing"]
-    # the repeated-names table (pandas truncates the cell at 50 characters)
-    assert '=HYPERLINK("http://evil.example")&lt;i&gt;利用率&lt;/i&gt;**率' in html
+    # the repeated-names table: the whole name, as escaped text (quotes too)
+    assert "=HYPERLINK(&quot;http://evil.example&quot;)&lt;i&gt;利用率&lt;/i&gt;**率**" in html
     assert "<i>利用率</i>" not in html and 'href="http://evil.example"' not in html
     assert "<b>≥90%</b>" not in html
 
