@@ -238,3 +238,22 @@ def test_readme_findings_and_index_quote_the_same_measures(run):
         spec = next(s for s in present.catalogue()["headline"]["02_score_inflation"] if s["key"] == key)
         shown = present.FORMATS[spec["format"]](pages.lookup(recorded, key))
         assert f"<b>{shown}</b> {spec['zh']}" in index, (key, shown)
+
+
+def test_a_report_run_reads_the_tables_it_is_given_and_never_rebuilds_them(tmp_path):
+    """Issue 15: with processed_dir elsewhere, 00_explore used to rebuild those tables from the
+    repository's data/raw (7 forms became 70). Reports read; the index names the tables' fingerprint."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(etl.RAW_DIR / "000_cbaa33e73a3cfdfd.txt", raw)  # the 7 forms of file 000
+    processed = tmp_path / "processed"
+    pipeline.run(raw, processed, use_cache=False)
+    before = {p.name: p.stat().st_mtime_ns for p in processed.iterdir() if p.is_file()}
+    config = _config(tmp_path, processed, [("all", {})])  # raw_dir: the repository's 70-form data/raw
+    results = reports.run_reports(config, project_root=ROOT, output_dir=tmp_path / "reports", only=["00_explore"])
+    assert [r.status for r in results] == ["ok"]
+    assert len(outputs.read_tables(processed)["projects"]) == 7
+    assert {p.name: p.stat().st_mtime_ns for p in processed.iterdir() if p.is_file()} == before
+    assert findings(tmp_path / "reports", "00_explore", "all")["forms"] == 7
+    index = json.loads((tmp_path / "reports" / "index.json").read_text(encoding="utf-8"))
+    assert index["data_fingerprint"] == reports.tables_fingerprint(processed)
