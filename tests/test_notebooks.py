@@ -257,3 +257,14 @@ def test_a_report_run_reads_the_tables_it_is_given_and_never_rebuilds_them(tmp_p
     assert findings(tmp_path / "reports", "00_explore", "all")["forms"] == 7
     index = json.loads((tmp_path / "reports" / "index.json").read_text(encoding="utf-8"))
     assert index["data_fingerprint"] == reports.tables_fingerprint(processed)
+
+
+def test_execution_is_correlated_with_the_indicator_scores_only(run):
+    """Issue 12: the total holds the budget score (the rate times 10), so 01 correlates the rate with the
+    indicator scores, the one definition of analysis/measures.py: -0.02 on the seed forms, not 0.51."""
+    from selfeval.analysis import measures
+
+    out, _, tables = run
+    recorded = findings(out, "01_budget_execution", "all")["rate_score_correlation"]
+    expected = measures.compute(tables, ["execution_vs_indicator_score"])["execution_vs_indicator_score"].value
+    assert recorded == pytest.approx(expected) and round(recorded, 2) == -0.02

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from selfeval.analysis import charts, execution, present
+from selfeval.analysis import charts, execution, measures, present
 from selfeval.analysis.present import e
 
 log = logging.getLogger("selfeval.reports.runner")
@@ -37,7 +37,12 @@ def key_numbers(projects: pd.DataFrame, indicators: pd.DataFrame) -> dict:
         "under_90": int(ex["under_90"].fillna(False).sum()),
         "full": int(full.sum()),
         "inflation": float(projects["inflation"].mean()) if len(projects) else None,
-        "verifiable": float(indicators["weight"].where(indicators["verifiable"], 0).sum() / weight) if weight else None,
+        # the share of self-awarded points with measured evidence (analysis/measures.py: evidence_profile)
+        "verifiable": measures.compute({"projects": projects, "indicators": indicators}, ["evidence_profile"])[
+            "evidence_profile"
+        ].value.get("measured")
+        if weight
+        else None,
     }
 
 
