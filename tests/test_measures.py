@@ -141,12 +141,15 @@ def test_weight_split(results):
 def test_cost_lines_that_restate_the_budget(results):
     r = results["cost_restates_budget"]
     # 003 lines 170 and 180: budget 4 / 4 / 4 万元; 成本指标 宣传成本 4万 -> 4万
-    assert "003#008 line 180 宣传成本" in r.text
+    assert "003#008 line 180 宣传成本 4万 -> 4万" in r.as_dict()["rows"]
+    # the sentence names the first rows and counts the rest
+    assert r.text.startswith("27 of 82 cost indicators") and "000#002 line 274" in r.text and "and 15 more" in r.text
+    assert "第274行" in r.text_zh and "另有 15 项" in r.text_zh
     assert f"{F003}#008" in set(r.forms.form_id)
     # 003 line 638: ≥250万元 vs 143.669312 (万元 from the target): the 全年执行数 of line 628
     # (221.2221 / 143.669312 / 143.669312): the actual is the spending, the target not the budget
     row = r.forms.set_index("form_id")
-    assert "003#028 line 638 建设工程预算 ≥250万元 -> 143.669312" in r.text and f"{F003}#028" in row.index
+    assert "003#028 line 638 建设工程预算 ≥250万元 -> 143.669312" in r.as_dict()["rows"] and f"{F003}#028" in row.index
 
 
 def test_bare_claim_achievements(seed_tables, results):

@@ -423,7 +423,9 @@ def test_every_text_has_both_languages():
 
     def walk(node, key=""):
         if isinstance(node, dict) and {"zh", "en"} <= set(node):
-            assert isinstance(node["zh"], str) and isinstance(node["en"], str), key
+            # a flow mapping with an unquoted comma ({en: a, b}) reads as a key "b": caught here
+            assert set(node) <= {"zh", "en", "en_one"}, (key, node)
+            assert all(isinstance(v, str) for v in node.values()), key
             # English texts have no Chinese, but the link to the Chinese page names it in Chinese
             assert not CJK.search(node["en"]) or key == "site.language_other", key
         elif isinstance(node, dict):

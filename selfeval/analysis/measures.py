@@ -21,9 +21,15 @@ A Result has:
                forms it concerns (e.g. the forms above the rule)
     left_out   DataFrame form_id, project_name, reason: the forms the measure cannot use
     by_unit    DataFrame (or None): the measure per unit
-    text       one sentence in English with the value, and the forms left out
-    text_zh    the same in Chinese (short)
+    sentence(lang)  one sentence in zh or en with the value, and the forms left out (the
+               texts are in vocab/texts.yaml measure_sentences and measure_left_out)
+    text, text_zh   sentence("en"), sentence("zh")
     as_dict()  plain values for findings.json
+
+A measure that reads indicators or totals (needs_complete, the default) is computed without
+the forms cut off (projects.completeness == "partial"); they are its left-out forms, reason
+"partial", so every sentence says how many it could not use. Budget execution reads only the
+fund lines a partial form still has, and keeps it.
 
 NOTEBOOKS maps each notebook ('01_budget_execution', '02_score_inflation',
 '03_indicator_phrasing') to its headline measures. Thresholds are module constants, named
@@ -39,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from selfeval.analysis import present
 from selfeval.analysis.phrasing import EMPTY_NOTES, NEAR_DUPLICATE
 from selfeval.score.values import BARE_CLAIMS, EVIDENCE_CLASSES, UNIT_INFO, evidence_text
 from selfeval.vocab.value_sets import ARITHMETIC, CHECKS, COST_LEVEL2, TOLERANCE_POINTS
@@ -67,6 +74,9 @@ class Measure:
     definition_zh: str
     threshold: float | None
     function: Callable[[dict[str, pd.DataFrame], Measure], Result] = field(repr=False)
+    # reads indicators or totals: a form cut off (completeness partial) would count as a form
+    # with fewer indicators or no total, so compute() leaves partial forms out and says so
+    needs_complete: bool = True
 
 
 @dataclass
@@ -74,23 +84,36 @@ class Result:
     measure: Measure
     value: Any
     forms: pd.DataFrame
-    left_out: pd.DataFrame
-    text: str
-    text_zh: str = ""
+    left_out: pd.DataFrame  # form_id, project_name, reason (a key of texts.yaml measure_left_out)
+    sentences: dict[str, str]  # the sentence in each language, without the left-out clause
     by_unit: pd.DataFrame | None = None
+    # a measure of indicators: every indicator row it counts (form_id, line, indicator_name,
+    # target_raw, actual_raw); its sentence names the first few
+    rows: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
         return self.measure.name
 
-    def left_out_text(self) -> str:
+    def sentence(self, lang: str) -> str:
+        """The measure's sentence in *lang* with its numbers, and the forms it left out."""
+        left = self.left_out_text(lang)
+        return self.sentences[lang] + (present.text("measure_sentences.left_out", lang, reasons=left) if left else "")
+
+    @property
+    def text(self) -> str:
+        return self.sentence("en")
+
+    @property
+    def text_zh(self) -> str:
+        return self.sentence("zh")
+
+    def left_out_text(self, lang: str = "en") -> str:
         """'12 forms print no initial budget' (one clause per reason), or ''."""
         if self.left_out.empty:
             return ""
         counts = self.left_out.groupby("reason", sort=False).size()
-        return "; ".join(
-            f"{n} form{'s' if n != 1 else ''} {reason if n != 1 else _singular(reason)}" for reason, n in counts.items()
-        )
+        return present.list_sep(lang).join(_reason(reason, n, lang) for reason, n in counts.items())
 
     def as_dict(self) -> dict:
         return {
@@ -101,29 +124,68 @@ class Result:
             "threshold": self.measure.threshold,
             "value": _plain(self.value),
             "forms": [f"{r.form_id} {r.project_name}" for r in self.forms.itertuples()],
-            "left_out": [f"{r.form_id}: {r.reason}" for r in self.left_out.itertuples()],
+            "left_out": [f"{r.form_id}: {_reason(r.reason, 1, 'en')[2:]}" for r in self.left_out.itertuples()],
+            "rows": [_line(r, "en", values=True) for r in self.rows.itertuples()] if self.rows is not None else [],
             "text": self.text,
+            "text_zh": self.text_zh,
         }
+
+
+def _reason(reason: str, n: int, lang: str) -> str:
+    """'12 forms print no initial budget' from the reason's key (texts.yaml measure_left_out)."""
+    texts = present.entry(f"measure_left_out.{reason}")
+    return (texts["en_one"] if lang == "en" and n == 1 else texts[lang]).format(n=n)
 
 
 MEASURES: dict[str, Measure] = {}
 
 
-def measure(name, label_zh, label_en, unit, definition_en, definition_zh, threshold=None):
+def measure(name, label_zh, label_en, unit, definition_en, definition_zh, threshold=None, needs_complete=True):
     """Register the decorated function as the measure `name`."""
 
     def register(function):
-        MEASURES[name] = Measure(name, label_zh, label_en, unit, definition_en, definition_zh, threshold, function)
+        MEASURES[name] = Measure(
+            name, label_zh, label_en, unit, definition_en, definition_zh, threshold, function, needs_complete
+        )
         return function
 
     return register
 
 
 def compute(tables: dict[str, pd.DataFrame], names=None) -> dict[str, Result]:
-    """The measures (all, or `names`) on these tables, by name, in registry order."""
+    """The measures (all, or `names`) on these tables, by name, in registry order. A measure
+    that needs whole forms is computed without the partial ones, which it lists as left out."""
     tables = _prepared(tables)
+    complete, partial = complete_forms(tables)
     chosen = list(MEASURES) if names is None else list(names)
-    return {name: MEASURES[name].function(tables, MEASURES[name]) for name in chosen}
+    results = {}
+    for name in chosen:
+        m = MEASURES[name]
+        if m.needs_complete and not partial.empty:
+            r = m.function(complete, m)
+            r.left_out = _concat(r.left_out, _left_out(partial, np.ones(len(partial), dtype=bool), "partial"))
+        else:
+            r = m.function(tables, m)
+        results[name] = r
+    return results
+
+
+def complete_forms(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The tables without the forms cut off (projects.completeness == "partial"), and those
+    forms' projects rows. Tables without the column (written before it) are all complete."""
+    projects = tables["projects"]
+    if "completeness" not in projects:
+        return tables, projects.iloc[0:0]
+    cut = (projects["completeness"] == "partial").fillna(False).to_numpy(dtype=bool)
+    if not cut.any():
+        return tables, projects.iloc[0:0]
+    partial = projects[cut].reset_index(drop=True)
+    gone = set(partial["form_id"])
+    kept = {
+        name: (frame[~frame["form_id"].isin(gone)].reset_index(drop=True) if "form_id" in frame else frame)
+        for name, frame in tables.items()
+    }
+    return kept, partial
 
 
 NOTEBOOKS = {
@@ -169,12 +231,6 @@ def _prepared(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
         projects = projects.assign(unit=notebook.unit_name(projects))
     return {**tables, "projects": projects.reset_index(drop=True)}
-
-
-def _singular(reason: str) -> str:
-    """'print no initial budget' -> 'prints no initial budget' (reasons are written for several forms)."""
-    verb, _, rest = reason.partition(" ")
-    return f"{'has' if verb == 'have' else verb + 's'} {rest}"
 
 
 def _plain(value):
@@ -225,11 +281,40 @@ def _float(series: pd.Series) -> pd.Series:
     return series.astype("Float64").astype(float)
 
 
-def _names(frame: pd.DataFrame, limit: int = 8) -> str:
-    """'002#005 智能民情图, ...' (form number in its file and project name)."""
+def _names(frame: pd.DataFrame, lang: str, limit: int = 8) -> str:
+    """'002#005 智能民情图, ...' (form number in its file and project name), at most *limit*."""
     shown = [f"{_short(r.form_id)} {r.project_name}" for r in frame.head(limit).itertuples()]
-    more = len(frame) - limit
-    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    return _joined(shown, len(frame), lang)
+
+
+def _lines(frame: pd.DataFrame, lang: str, values: bool = False, limit: int = 12) -> str:
+    """'003#035 line 800 name 100% -> 98%' for each indicator row of *frame*, at most *limit*."""
+    shown = [_line(r, lang, values) for r in frame.head(limit).itertuples()]
+    return _joined(shown, len(frame), lang, {"zh": "；", "en": "; "})
+
+
+def _line(r, lang: str, values: bool) -> str:
+    return present.text(
+        "measure_sentences.line_values" if values else "measure_sentences.line",
+        lang,
+        form=_short(r.form_id),
+        line=r.line,
+        name=r.indicator_name,
+        target=getattr(r, "target_raw", ""),
+        actual=getattr(r, "actual_raw", ""),
+    )
+
+
+_ROW_COLUMNS = ["form_id", "line", "indicator_name", "target_raw", "actual_raw"]
+
+
+def _joined(shown: list[str], total: int, lang: str, sep: dict[str, str] | None = None) -> str:
+    if not shown:
+        return present.text("measure_sentences.none", lang)
+    more = total - len(shown)
+    return (sep or {"zh": "、", "en": ", "})[lang].join(shown) + (
+        " " + present.text("measure_sentences.more", lang, n=more) if more > 0 else ""
+    )
 
 
 def _short(form_id: str) -> str:
@@ -241,15 +326,19 @@ def _pct(x) -> str:
     return "-" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.1f}%"
 
 
-def _with_left(text: str, left: pd.DataFrame, result_left_text: str) -> str:
-    return text + (f" (left out: {result_left_text})" if not left.empty else "")
+def _sentences(key: str, **values) -> dict[str, str]:
+    """The sentence *key* (texts.yaml measure_sentences) in each language; a value that is
+    a function is called with the language (lists of names, words)."""
+    return {
+        lang: present.text(
+            f"measure_sentences.{key}", lang, **{k: (v(lang) if callable(v) else v) for k, v in values.items()}
+        )
+        for lang in present.LANGS
+    }
 
 
-def _result(m: Measure, value, forms, left, text, text_zh="", by_unit=None) -> Result:
-    r = Result(m, value, forms, left, text, text_zh, by_unit)
-    if not left.empty:
-        r.text = f"{text} (left out: {r.left_out_text()})"
-    return r
+def _result(m: Measure, value, forms, left, sentences: dict[str, str], by_unit=None, rows=None) -> Result:
+    return Result(m, value, forms, left, sentences, by_unit, None if rows is None else rows[_ROW_COLUMNS])
 
 
 # --- evidence and inflation (02) -----------------------------------------------------------------
@@ -292,13 +381,14 @@ def _evidence_profile(tables, m):
     by_unit = by_unit.div(by_unit.sum(axis=1).where(by_unit.sum(axis=1) > 0), axis=0)
     by_unit.insert(0, "forms", p.groupby(p["unit"].fillna("(not printed)")).size())
     forms = _forms(p, ~none, **{f"{c}_share": points[c] / total.where(total > 0) for c in EVIDENCE_CLASSES})
-    text = (
-        "Evidence behind the self-awarded points: "
-        + ", ".join(f"{c.replace('_', ' ')} {_pct(value[c])}" for c in EVIDENCE_CLASSES)
-        + f" of {total.sum():,.2f} points in {int((~none).sum())} forms"
+    classes = {
+        "en": ", ".join(f"{c.replace('_', ' ')} {_pct(value[c])}" for c in EVIDENCE_CLASSES),
+        "zh": "，".join(f"{CLASS_ZH[c]} {_pct(value[c])}" for c in EVIDENCE_CLASSES),
+    }
+    said = _sentences(
+        "evidence_profile", classes=classes.get, points=f"{total.sum():,.2f}", forms=present.count(int((~none).sum()))
     )
-    zh = "自评得分的证据: " + "，".join(f"{CLASS_ZH[c]} {_pct(value[c])}" for c in EVIDENCE_CLASSES)
-    return _result(m, value, forms, _left_out(p, none, "award no points"), text, zh, by_unit)
+    return _result(m, value, forms, _left_out(p, none, "award_no_points"), said, by_unit)
 
 
 @measure(
@@ -356,18 +446,19 @@ def _inflation_range(tables, m):
         rule_grade=p["rule_grade"],
         substantiated_grade=p["substantiated_grade"],
     )
-    text = (
-        (
-            f"Inflation range: {value['lower']:+.2f} to {value['upper']:+.2f} points per form (self "
-            f"{value['self_mean']:.2f}, rule {value['rule_mean']:.2f}, substantiated {value['substantiated_mean']:.2f}); "
-            "the lower bound assumes every point the form does not contradict was earned, the upper bound that a "
-            "point without measured evidence was not"
+    said = (
+        _sentences(
+            "inflation_range",
+            lower=f"{value['lower']:+.2f}",
+            upper=f"{value['upper']:+.2f}",
+            self=f"{value['self_mean']:.2f}",
+            rule=f"{value['rule_mean']:.2f}",
+            sub=f"{value['substantiated_mean']:.2f}",
         )
         if ok.any()
-        else "Inflation range: no form has all three totals"
+        else _sentences("inflation_range_none")
     )
-    zh = f"自评虚高区间：每表 {value['lower']:+.2f} 至 {value['upper']:+.2f} 分" if ok.any() else ""
-    return _result(m, value, forms, _left_out(p, ~ok, "lack a self, rule or substantiated total"), text, zh, by_unit)
+    return _result(m, value, forms, _left_out(p, ~ok, "no_three_totals"), said, by_unit)
 
 
 def off_rule(inflation: pd.Series) -> pd.Series:
@@ -395,12 +486,15 @@ def _forms_off_rule(tables, m):
     forms = _forms(p, side.isin(["above", "below"]).to_numpy(), side=side, inflation=_float(p["inflation"]))
     forms = forms.sort_values("inflation", ascending=False, ignore_index=True)
     above, below = forms[forms.side == "above"], forms[forms.side == "below"]
-    text = (
-        f"{value['above']} forms score themselves at least {OFF_RULE} points above the rule "
-        f"({_names(above)}); {value['below']} score below it ({_names(below)})"
+    said = _sentences(
+        "forms_off_rule",
+        above=value["above"],
+        below=value["below"],
+        threshold=OFF_RULE,
+        above_names=lambda lang: _names(above, lang),
+        below_names=lambda lang: _names(below, lang),
     )
-    zh = f"自评高于规则 {value['above']} 张，低于规则 {value['below']} 张"
-    return _result(m, value, forms, _left_out(p, side.isna(), "have no rule total"), text, zh)
+    return _result(m, value, forms, _left_out(p, side.isna(), "no_rule_total"), said)
 
 
 @measure(
@@ -419,18 +513,25 @@ def _grade_changes(tables, m):
     }
     value["changed_rule"] = int((p["self_grade"] != p["rule_grade"]).fillna(False).sum())
     value["changed_substantiated"] = int((p["self_grade"] != p["substantiated_grade"]).fillna(False).sum())
-    show = lambda counts: ", ".join(f"{GRADE_ZH[g]} {n}" for g, n in counts.items() if n) or "none"  # noqa: E731
-    text = (
-        f"Grades: self {show(value['self'])}; rule {show(value['rule'])} ({value['changed_rule']} change); "
-        f"substantiated {show(value['substantiated'])} ({value['changed_substantiated']} change)"
+
+    def show(kind):
+        return lambda lang: _joined([f"{GRADE_ZH[g]} {n}" for g, n in value[kind].items() if n], 0, lang)
+
+    said = _sentences(
+        "grade_changes",
+        self=show("self"),
+        rule=show("rule"),
+        sub=show("substantiated"),
+        changed_rule=value["changed_rule"],
+        changed_sub=value["changed_substantiated"],
     )
     changed = (p["self_grade"] != p["rule_grade"]).fillna(False)
     return _result(
         m,
         value,
         _forms(p, changed, self_grade=p["self_grade"], rule_grade=p["rule_grade"]),
-        _left_out(p, p["self_grade"].isna(), "have no self total"),
-        text,
+        _left_out(p, p["self_grade"].isna(), "no_self_total"),
+        said,
     )
 
 
@@ -455,15 +556,8 @@ def _full_self_score(tables, m):
     p = tables["projects"]
     full = full_self_score(p)
     n, k = int(full.notna().sum()), int(full.fillna(False).sum())
-    text = f"{k} of {n} forms ({_pct(k / n if n else None)}) give themselves full marks"
-    return _result(
-        m,
-        k,
-        _forms(p, full.fillna(False)),
-        _left_out(p, full.isna(), "have no self total"),
-        text,
-        f"{k}/{n} 张表自评满分",
-    )
+    said = _sentences("full_self_score", k=k, n=n, share=_pct(k / n if n else None))
+    return _result(m, k, _forms(p, full.fillna(False)), _left_out(p, full.isna(), "no_self_total"), said)
 
 
 def typo_like(ratio: pd.Series) -> pd.Series:
@@ -501,23 +595,17 @@ def _missed_targets(tables, m):
     forms = _forms(p, p["form_id"].isin(rows["form_id"]))
     detail = rows.merge(p[["form_id", "project_name"]], on="form_id")
 
-    def listed(frame):
-        return (
-            "; ".join(
-                f"{_short(r.form_id)} line {r.line} {r.indicator_name} {r.target_raw} -> {r.actual_raw}"
-                for r in frame.itertuples()
-            )
-            or "none"
-        )
-
-    text = (
-        f"{value['typo'] + value['real']} indicators miss their printed target: {value['typo']} "
-        f"look{'s like a typo' if value['typo'] == 1 else ' like typos'} "
-        f"(actual / target exactly x10, /10, x100: {listed(detail[detail.typo])}), {value['real']} are real "
-        f"misses ({listed(detail[~detail.typo])}); full marks on {value['typo_full_marks']} and "
-        f"{value['real_full_marks']} of them"
+    said = _sentences(
+        "missed_targets",
+        total=value["typo"] + value["real"],
+        typo=value["typo"],
+        real=value["real"],
+        typo_list=lambda lang: _lines(detail[detail.typo], lang, values=True),
+        real_list=lambda lang: _lines(detail[~detail.typo], lang, values=True),
+        typo_full=value["typo_full_marks"],
+        real_full=value["real_full_marks"],
     )
-    return _result(m, value, forms, _none_left_out(), text, by_unit=None)
+    return _result(m, value, forms, _none_left_out(), said, rows=detail)
 
 
 @measure(
@@ -554,24 +642,27 @@ def _weight_split(tables, m):
     }
     forms = _forms(p, off, output=w["output"], effect=w["effect"], satisfaction=w["satisfaction"])
     left = _concat(
-        _left_out(p, no_rows.to_numpy(), "have no indicators"),
-        _left_out(p, missing_weight.to_numpy() & ~no_rows.to_numpy(), "print an indicator without weight"),
+        _left_out(p, no_rows.to_numpy(), "no_indicators"),
+        _left_out(p, missing_weight.to_numpy() & ~no_rows.to_numpy(), "indicator_without_weight"),
         _left_out(
             p,
             unlabelled.to_numpy() & ~missing_weight.to_numpy() & ~no_rows.to_numpy(),
-            "have an indicator without level-1 label",
+            "indicator_without_level1",
         ),
     )
-    text = (
-        (
-            f"{value['off_norm']} forms split their indicator weights otherwise than 产出 50 / 效益 30 / 满意度 10 "
-            f"(mean {value['mean_output']:.1f} / {value['mean_effect']:.1f} / {value['mean_satisfaction']:.1f}); "
-            f"{value['on_norm']} follow it"
+    said = (
+        _sentences(
+            "weight_split",
+            off=value["off_norm"],
+            on=value["on_norm"],
+            output=f"{value['mean_output']:.1f}",
+            effect=f"{value['mean_effect']:.1f}",
+            satisfaction=f"{value['mean_satisfaction']:.1f}",
         )
         if usable.any()
-        else "No form's weight split can be read"
+        else _sentences("weight_split_none")
     )
-    return _result(m, value, forms, left, text)
+    return _result(m, value, forms, left, said)
 
 
 @measure(
@@ -589,15 +680,8 @@ def _bare_claim_achievements(tables, m):
     printed = text_.notna() & (text_.astype(str).str.strip() != "")
     bare = printed & text_.map(lambda t: isinstance(t, str) and evidence_text(t) in BARE_CLAIMS).astype(bool)
     k, n = int(bare.sum()), int(printed.sum())
-    text = f"{k} of {n} forms give only a bare claim as the year's achievement (已完成, 全部完成, ...)"
-    return _result(
-        m,
-        k,
-        _forms(p, bare, achievement_text=text_),
-        _left_out(p, ~printed, "print no achievement"),
-        text,
-        f"{k}/{n} 张表的实际完成情况仅为“已完成”之类",
-    )
+    said = _sentences("bare_claim_achievements", k=k, n=n)
+    return _result(m, k, _forms(p, bare, achievement_text=text_), _left_out(p, ~printed, "no_achievement"), said)
 
 
 @measure(
@@ -619,9 +703,10 @@ def _empty_notes_on_misses(tables, m):
     empty = note.isin(EMPTY_NOTES)
     hit = ind[(lost & empty).to_numpy()]
     value = {"empty": len(hit), "misses": int(lost.sum())}
-    listed = "; ".join(f"{_short(r.form_id)} line {r.line} {r.indicator_name}" for r in hit.itertuples()) or "none"
-    text = f"{value['empty']} of {value['misses']} indicators that lose points or miss the target explain nothing ({listed})"
-    return _result(m, value, _forms(p, p["form_id"].isin(hit["form_id"])), _none_left_out(), text)
+    said = _sentences(
+        "empty_notes_on_misses", empty=value["empty"], misses=value["misses"], listed=lambda lang: _lines(hit, lang)
+    )
+    return _result(m, value, _forms(p, p["form_id"].isin(hit["form_id"])), _none_left_out(), said, rows=hit)
 
 
 @measure(
@@ -645,11 +730,8 @@ def _verifiable_weight_share(tables, m):
     )
     value = float(checked / total) if total else None
     measured = indicator_weight[(ind["evidence"] == "measured").to_numpy()].sum()
-    text = (
-        f"The rule can re-score {_pct(value)} of all weight (budget lines included); indicators whose actual "
-        f"is measured carry {_pct(measured / total if total else None)} of it"
-    )
-    return _result(m, value, _forms(p), _none_left_out(), text)
+    said = _sentences("verifiable_weight_share", share=_pct(value), measured=_pct(measured / total if total else None))
+    return _result(m, value, _forms(p), _none_left_out(), said)
 
 
 @measure(
@@ -667,8 +749,17 @@ def _near_duplicate_names(tables, m):
 
     p, ind = tables["projects"], tables["indicators"]
     pairs = phrasing.near_duplicates(ind[ind["form_id"].isin(p["form_id"])]["indicator_name"], threshold=m.threshold)
-    text = f"{len(pairs)} pairs of indicator names are near-duplicates{phrasing.cap_note(pairs)}"
-    return _result(m, len(pairs), _forms(p, np.zeros(len(p), dtype=bool)), _none_left_out(), text)
+    searched, distinct = pairs.attrs.get("names_searched", 0), pairs.attrs.get("names_distinct", 0)
+
+    def cap(lang):  # past its cap the search compared only the most frequent names: say so
+        if searched >= distinct:
+            return ""
+        return present.text(
+            "measure_sentences.near_duplicate_cap", lang, searched=f"{searched:,}", distinct=f"{distinct:,}"
+        )
+
+    said = _sentences("near_duplicate_names", n=len(pairs), cap=cap)
+    return _result(m, len(pairs), _forms(p, np.zeros(len(p), dtype=bool)), _none_left_out(), said)
 
 
 # --- budget execution (01) -----------------------------------------------------------------------
@@ -686,6 +777,7 @@ def _rates(p: pd.DataFrame) -> pd.Series:
     "fraction",
     "全年执行数 / 全年预算数 summed over the forms (money-weighted), and the median of the forms' rates.",
     "全部表的全年执行数之和除以全年预算数之和，及各表执行率的中位数。",
+    needs_complete=False,
 )
 def _execution_rate(tables, m):
     p = tables["projects"]
@@ -696,11 +788,10 @@ def _execution_rate(tables, m):
         "money_weighted": float(executed.sum() / full.sum()) if ok.any() else None,
         "median": float(rate[ok].median()) if ok.any() else None,
     }
-    text = (
-        f"Budget execution: {_pct(value['money_weighted'])} of {full.sum():,.2f} 万元 spent (median form "
-        f"{_pct(value['median'])})"
+    said = _sentences(
+        "execution_rate", rate=_pct(value["money_weighted"]), budget=f"{full.sum():,.2f}", median=_pct(value["median"])
     )
-    return _result(m, value, _forms(p, ok, rate=rate), _left_out(p, ~ok, "print no full-year budget or spending"), text)
+    return _result(m, value, _forms(p, ok, rate=rate), _left_out(p, ~ok, "no_rate"), said)
 
 
 @measure(
@@ -711,6 +802,7 @@ def _execution_rate(tables, m):
     f"Forms whose 全年执行数 / 全年预算数 is below {UNDER_EXECUTION:.0%}, and forms at or above it.",
     f"执行率低于{UNDER_EXECUTION:.0%}的表数(及不低于的表数)。",
     UNDER_EXECUTION,
+    needs_complete=False,
 )
 def _under_execution(tables, m):
     p = tables["projects"]
@@ -718,8 +810,14 @@ def _under_execution(tables, m):
     under = (rate < UNDER_EXECUTION).fillna(False)
     value = {"below": int(under.sum()), "at_or_above": int((rate >= UNDER_EXECUTION).fillna(False).sum())}
     forms = _forms(p, under, rate=rate).sort_values("rate", ignore_index=True)
-    text = f"{value['below']} forms spend under 90% of their full-year budget ({_names(forms)}); {value['at_or_above']} at or above"
-    return _result(m, value, forms, _left_out(p, rate.isna(), "print no full-year budget or spending"), text)
+    said = _sentences(
+        "under_execution",
+        below=value["below"],
+        above=value["at_or_above"],
+        threshold=f"{UNDER_EXECUTION:.0%}",
+        names=lambda lang: _names(forms, lang),
+    )
+    return _result(m, value, forms, _left_out(p, rate.isna(), "no_rate"), said)
 
 
 @measure(
@@ -730,6 +828,7 @@ def _under_execution(tables, m):
     "Forms whose 全年预算数 differs from 年初预算数 by more than one yuan, cut or raised.",
     "全年预算数与年初预算数不同(调减或调增)的表数。",
     AMOUNT_TOLERANCE,
+    needs_complete=False,
 )
 def _budget_changed(tables, m):
     p = tables["projects"]
@@ -745,15 +844,19 @@ def _budget_changed(tables, m):
         "raised_amount": float(change[raised].sum()),
     }
     forms = _forms(p, cut | raised, change=change)
-    text = (
-        f"{value['cut']} forms cut their budget in the year (by {value['cut_amount']:,.2f} 万元), "
-        f"{value['raised']} raised it (by {value['raised_amount']:,.2f} 万元), {value['unchanged']} unchanged"
+    said = _sentences(
+        "budget_changed",
+        cut=value["cut"],
+        raised=value["raised"],
+        unchanged=value["unchanged"],
+        cut_amount=f"{value['cut_amount']:,.2f}",
+        raised_amount=f"{value['raised_amount']:,.2f}",
     )
     left = _concat(
-        _left_out(p, initial.isna(), "print no initial budget"),
-        _left_out(p, initial.notna() & full.isna(), "print no full-year budget"),
+        _left_out(p, initial.isna(), "no_initial_budget"),
+        _left_out(p, initial.notna() & full.isna(), "no_full_year_budget"),
     )
-    return _result(m, value, forms, left, text)
+    return _result(m, value, forms, left, said)
 
 
 @measure(
@@ -776,16 +879,16 @@ def _execution_vs_indicator_score(tables, m):
         if ok.sum() > 2 and rate[ok].std() > 0 and indicator_score[ok].std() > 0
         else None
     )
-    text = (
-        "Execution rate vs the indicator self-score (total minus the budget-line score): r = "
-        + (f"{value:+.2f}" if value is not None else "undefined")
-        + f" over {int(ok.sum())} forms"
+    said = _sentences(
+        "execution_vs_indicator_score",
+        r=lambda lang: f"{value:+.2f}" if value is not None else present.text("measure_sentences.undefined", lang),
+        n=int(ok.sum()),
     )
     left = _concat(
-        _left_out(p, rate.isna(), "print no full-year budget or spending"),
-        _left_out(p, rate.notna() & _float(p["budget_score"]).isna(), "print no budget-line score"),
+        _left_out(p, rate.isna(), "no_rate"),
+        _left_out(p, rate.notna() & _float(p["budget_score"]).isna(), "no_budget_score"),
     )
-    return _result(m, value, _forms(p, ok), left, text)
+    return _result(m, value, _forms(p, ok), left, said)
 
 
 def _money(number, unit) -> float | None:
@@ -836,18 +939,15 @@ def _cost_restates_budget(tables, m):
         "indicators": len(hit),
         "cost_indicators": len(cost),
     }
-    listed = (
-        "; ".join(
-            f"{_short(r.form_id)} line {r.line} {r.indicator_name} {r.target_raw} -> {r.actual_raw}"
-            for r in hit.itertuples()
-        )
-        or "none"
+    said = _sentences(
+        "cost_restates_budget",
+        k=value["indicators"],
+        n=value["cost_indicators"],
+        t=value["target_is_budget"],
+        a=value["actual_is_spending"],
+        listed=lambda lang: _lines(hit, lang, values=True),
     )
-    text = (
-        f"{value['indicators']} of {value['cost_indicators']} cost indicators restate the budget: target = "
-        f"budget {value['target_is_budget']}, actual = spending {value['actual_is_spending']} ({listed})"
-    )
-    return _result(m, value, _forms(p, p["form_id"].isin(hit["form_id"])), _none_left_out(), text)
+    return _result(m, value, _forms(p, p["form_id"].isin(hit["form_id"])), _none_left_out(), said, rows=hit)
 
 
 # --- the forms' own arithmetic and the checks ----------------------------------------------------
@@ -870,10 +970,13 @@ def _forms_not_adding_up(tables, m):
     bad = checks[checks["check"].isin(ARITHMETIC)]
     value = {"forms": int(bad["form_id"].nunique()), **by_check}
     forms = _forms(p, p["form_id"].isin(bad["form_id"]))
-    text = f"{value['forms']} forms do not add up ({_names(forms)}): " + ", ".join(
-        f"{c} {n}" for c, n in by_check.items()
+    said = _sentences(
+        "forms_not_adding_up",
+        n=value["forms"],
+        names=lambda lang: _names(forms, lang),
+        by_check=lambda lang: _joined([f"{present.code('check', c, lang)} {n}" for c, n in by_check.items()], 0, lang),
     )
-    return _result(m, value, forms, _none_left_out(), text)
+    return _result(m, value, forms, _none_left_out(), said)
 
 
 @measure(
@@ -894,5 +997,10 @@ def _checks_fired(tables, m):
         }
         for c in CHECKS
     }
-    text = "Checks fired (rows, forms): " + ", ".join(f"{c} {v['rows']} ({v['forms']})" for c, v in value.items())
-    return _result(m, value, _forms(p, p["form_id"].isin(checks["form_id"])), _none_left_out(), text)
+    said = _sentences(
+        "checks_fired",
+        by_check=lambda lang: _joined(
+            [f"{present.code('check', c, lang)} {v['rows']} ({v['forms']})" for c, v in value.items()], 0, lang
+        ),
+    )
+    return _result(m, value, _forms(p, p["form_id"].isin(checks["form_id"])), _none_left_out(), said)

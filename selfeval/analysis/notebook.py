@@ -53,6 +53,8 @@ class Selection:
     district: str
     department: str
     year: str | int
+    # the selected forms cut off (completeness partial) that a report needing whole forms left out
+    partial: pd.DataFrame | None = None
 
     @property
     def projects(self) -> pd.DataFrame:
@@ -159,6 +161,15 @@ def select(tables: dict[str, pd.DataFrame], district=ALL, department=ALL, year=A
     }
     selected["projects"] = chosen
     return Selection(selected, projects, str(district), str(department), year)
+
+
+def complete_only(selection: Selection) -> Selection:
+    """The selection without its forms cut off (measures.complete_forms: the one definition),
+    which it keeps in `partial` so the report can say how many it left out and which."""
+    from selfeval.analysis import measures
+
+    tables, partial = measures.complete_forms(selection.tables)
+    return Selection(tables, selection.all_projects, selection.district, selection.department, selection.year, partial)
 
 
 def years_by_district(projects: pd.DataFrame) -> dict[str, list[int]]:
@@ -366,8 +377,19 @@ class Context:
         self.show(
             f'<header class="report-head"><h1>{e(self.t(f"notebooks.{self.stem}.title"))}</h1>'
             f'<p class="question">{e(self.t(f"notebooks.{self.stem}.question"))}</p>'
-            f'<p class="scope">{e(self.scope_line())}</p></header>'
+            f'<p class="scope">{e(self.scope_line())}</p>{self.partial_line()}</header>'
         )
+
+    def partial_line(self) -> str:
+        """'2 more forms are cut off ...: <links>', when the report left partial forms out."""
+        from selfeval.analysis import present
+
+        partial = self.sel.partial
+        if partial is None or partial.empty:
+            return ""
+        forms = present.forms_list(list(zip(partial["form_id"], partial["project_name"])), self.lang)
+        said = present.e(self.t("scope.partial", n=len(partial)))
+        return f'<p class="scope partial">{said} {forms}</p>'
 
     def section(self, key: str, anchor: str, note: str | None = None, **values) -> None:
         from selfeval.analysis.present import e
@@ -398,7 +420,7 @@ class Context:
         from selfeval.analysis import present
 
         results = self.headline_measures()
-        written = [(r, r.text_zh if self.lang == "zh" else r.text) for r in results]
+        written = [(r, r.sentence(self.lang)) for r in results]
         room = max(0, min(self.MEASURE_SENTENCES, 7 - len(findings)))
         everyone = len(self.projects)  # a measure about every form names none of them
         opening = [
@@ -461,11 +483,14 @@ def setup(
     processed_dir="data/processed",
     figures_dir=None,
     tables=(),
+    complete=False,
 ) -> Context:
     """Everything a notebook does before its analysis: resolve the folders (relative to
     the project root, the working directory papermill gives), start a fresh findings.json,
     apply the chart style, load the tables it reads (*tables*, besides projects and checks),
-    keep the forms its parameters select, and show the report's header."""
+    keep the forms its parameters select (with *complete*, only the whole forms: those cut
+    off are left out, counted in findings.json `partial_forms_left_out` and named in the
+    header), and show the report's header."""
     from selfeval.analysis import charts
 
     root = Path.cwd()
@@ -477,6 +502,10 @@ def setup(
     charts.use_style()
     # indicators and checks: what the headline measures (analysis/measures.py) read besides projects
     loaded = load(processed, names=list(dict.fromkeys([*tables, "indicators", "checks"])))
-    ctx = Context(stem, select(loaded, district, department, year), lang, figures)
+    selection = select(loaded, district, department, year)
+    if complete:  # the report reads indicators or totals: a form cut off would count as a whole one
+        selection = complete_only(selection)
+        record(figures, partial_forms_left_out=0 if selection.partial is None else len(selection.partial))
+    ctx = Context(stem, selection, lang, figures)
     ctx.header()
     return ctx
