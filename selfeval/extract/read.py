@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from selfeval.schema.issues import Issue
+from selfeval.schema.issues import Issue, file_issue
 from selfeval.vocab.labels import VOCAB, norm_label
 
 # Tried in this order: a BOM decides by itself; otherwise strict UTF-8, then
@@ -48,7 +48,7 @@ def decode(data: bytes, source_file: str) -> tuple[str | None, str | None, list[
     """Return (text, encoding, issues). text is None when the file cannot be read."""
 
     def fail(message: str) -> tuple[None, None, list[Issue]]:
-        return None, None, [Issue(source_file, None, None, "file", None, message, "error")]
+        return None, None, [file_issue(source_file, message, "error")]
 
     def warn(line: int | None, message: str) -> None:
         issues.append(Issue(source_file, None, line, "file", None, f"{source_file}: {message}", "warning"))

@@ -7,6 +7,7 @@ A file is read as parts of at most `forms_per_part` forms (parse_parts): a file 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import traceback
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from selfeval.extract.read import decode, iter_forms
 from selfeval.parse import twins
 from selfeval.parse.form import parse_form
 from selfeval.parse.project import project_row
-from selfeval.schema.issues import Issue
+from selfeval.schema.issues import Issue, file_issue
 
 # Forms parsed before their rows are handed on (re-scored, typed, turned into Arrow) and freed.
 FORMS_PER_PART = 2000
@@ -168,15 +169,7 @@ def count_issues(name: str, found: int, source: dict | None) -> list[Issue]:
     expected = (source or {}).get("n_forms")
     if expected and str(expected).strip() and int(expected) != found:
         return [
-            Issue(
-                name,
-                None,
-                None,
-                "file",
-                None,
-                f"data/raw/sources.csv says {int(expected)} form(s), {found} found in the file",
-                "warning",
-            )
+            file_issue(name, f"data/raw/sources.csv says {int(expected)} form(s), {found} found in the file", "warning")
         ]
     return []
 
@@ -185,7 +178,7 @@ def failed_read(name: str, reason: str) -> FileResult:
     """A file that could not be read at all (moved away or unreadable during the run)."""
     row = new_file_row(name, None)
     row["reason"] = reason
-    return FileResult(row, issues=[Issue(name, None, None, "file", None, f"{name}: {reason}", "error")])
+    return FileResult(row, issues=[file_issue(name, f"{name}: {reason}", "error")])
 
 
 def _file_text(name: str, data: bytes, kind: str) -> tuple[str | None, str | None, list[str] | None, list[Issue]]:
@@ -199,7 +192,7 @@ def _file_text(name: str, data: bytes, kind: str) -> tuple[str | None, str | Non
     try:
         document = formats.read_document(name, data, kind)
     except formats.ReadError as exc:
-        return None, None, None, [Issue(name, None, None, "file", None, str(exc), "error")]
+        return None, None, None, [file_issue(name, str(exc), "error")]
     except Exception as exc:  # a reader's bug or a library's surprise must not take the run down
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return (
@@ -207,12 +200,8 @@ def _file_text(name: str, data: bytes, kind: str) -> tuple[str | None, str | Non
             None,
             None,
             [
-                Issue(
+                file_issue(
                     name,
-                    None,
-                    None,
-                    "file",
-                    None,
                     f"{name}: cannot read this {kind} file ({last[:200]}); "
                     "save it again from its program or ask for a new copy",
                     "error",
@@ -228,15 +217,7 @@ def _located(issues: list[Issue], locators: list[str]) -> list[Issue]:
     located = []
     for issue in issues:
         if issue.line is not None and 1 <= issue.line <= len(locators):
-            issue = Issue(
-                issue.source_file,
-                issue.form_id,
-                issue.line,
-                issue.field,
-                issue.raw_text,
-                f"{issue.message} [{locators[issue.line - 1]}]",
-                issue.severity,
-            )
+            issue = dataclasses.replace(issue, message=f"{issue.message} [{locators[issue.line - 1]}]")
         located.append(issue)
     return located
 
@@ -245,26 +226,10 @@ def source_issues(name: str, sha: str, source: dict | None) -> list[Issue]:
     """What data/raw/sources.csv says about a raw file: changed bytes, or not listed."""
     if source is None:
         return [
-            Issue(
-                name,
-                None,
-                None,
-                "file",
-                None,
-                "file not listed in data/raw/sources.csv; district and year only from the forms",
-                "warning",
+            file_issue(
+                name, "file not listed in data/raw/sources.csv; district and year only from the forms", "warning"
             )
         ]
     if source.get("sha256") and source["sha256"] != sha:
-        return [
-            Issue(
-                name,
-                None,
-                None,
-                "file",
-                None,
-                "sha256 differs from data/raw/sources.csv: the raw file was changed",
-                "warning",
-            )
-        ]
+        return [file_issue(name, "sha256 differs from data/raw/sources.csv: the raw file was changed", "warning")]
     return []

@@ -39,7 +39,7 @@ from selfeval.run.workers import (
 )
 from selfeval.schema import fields as schema
 from selfeval.schema.fields import FORM_TABLES, TABLE_NAMES
-from selfeval.schema.issues import Issue
+from selfeval.schema.issues import Issue, file_issue
 from selfeval.store import outputs as tables
 from selfeval.store.outputs import read_manifest
 
@@ -126,12 +126,8 @@ def parse_all(
                 if original:
                     _mark_duplicate(row, original)
                     issues.append(
-                        Issue(
+                        file_issue(
                             name,
-                            None,
-                            None,
-                            "file",
-                            None,
                             f"same content (decoded text) as {original}; loaded once, its "
                             f"{row['titles_seen']} form(s) counted as rejected here",
                             "warning",
@@ -168,9 +164,7 @@ def parse_all(
             row.update(status="skipped", reason=entry.skipped)
             row.pop("text_sha256")
             rows.append(row)
-            issues.append(
-                Issue(entry.name, None, None, "file", None, f"{entry.name}: skipped: {entry.skipped}", "warning")
-            )
+            issues.append(file_issue(entry.name, f"{entry.name}: skipped: {entry.skipped}", "warning"))
         elif entry.name in clashes:
             row = new_file_row(entry.name, fingerprint.get(entry.name))
             reason = (
@@ -180,19 +174,15 @@ def parse_all(
             row.update(reason=reason)
             row.pop("text_sha256")
             rows.append(row)
-            issues.append(Issue(entry.name, None, None, "file", None, f"{entry.name}: not read: {reason}", "error"))
+            issues.append(file_issue(entry.name, f"{entry.name}: not read: {reason}", "error"))
         else:
             row = file_rows[entry.name]
             rows.append(row)
             known = fingerprint.get(entry.name)
             if row["sha256"] and known and row["sha256"] != known:
                 issues.append(
-                    Issue(
+                    file_issue(
                         entry.name,
-                        None,
-                        None,
-                        "file",
-                        None,
                         f"{entry.name} changed during the run (sha256 {known[:12]} when listed, "
                         f"{row['sha256'][:12]} when read); the tables hold the bytes read; "
                         "run again once the file is final",

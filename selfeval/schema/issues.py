@@ -25,3 +25,8 @@ class Issue:
         where = self.source_file + (f":{self.line}" if self.line else "")
         form = f" [{self.form_id}]" if self.form_id else ""
         return f"{self.severity}: {where}{form}: {self.message}"
+
+
+def file_issue(source_file: str, message: str, severity: str = "warning") -> Issue:
+    """An issue about a whole raw file (no form, no line): unreadable, duplicate, not listed, ..."""
+    return Issue(source_file, None, None, "file", None, message, severity)
