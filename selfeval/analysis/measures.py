@@ -29,7 +29,8 @@ A Result has:
 A measure that reads indicators or totals (needs_complete, the default) is computed without
 the forms cut off (projects.completeness == "partial"); they are its left-out forms, reason
 "partial", so every sentence says how many it could not use. Budget execution reads only the
-fund lines a partial form still has, and keeps it.
+fund lines a partial form still has, and keeps it. A form read a second time from another file
+(projects.same_form_as) is left out of every measure, reason "same_form".
 
 NOTEBOOKS maps each notebook ('01_budget_execution', '02_score_inflation',
 '03_indicator_phrasing') to its headline measures. Thresholds are module constants, named
@@ -153,39 +154,57 @@ def measure(name, label_zh, label_en, unit, definition_en, definition_zh, thresh
 
 
 def compute(tables: dict[str, pd.DataFrame], names=None) -> dict[str, Result]:
-    """The measures (all, or `names`) on these tables, by name, in registry order. A measure
-    that needs whole forms is computed without the partial ones, which it lists as left out."""
+    """The measures (all, or `names`) on these tables, by name, in registry order.
+
+    A form published twice (projects.same_form_as) counts once: every measure leaves the
+    later reading out. A measure that needs whole forms is computed without the partial
+    ones. Both are listed as left out, so each sentence says how many forms it could not use."""
     tables = _prepared(tables)
+    tables, again = analysable_forms(tables)
     complete, partial = complete_forms(tables)
     chosen = list(MEASURES) if names is None else list(names)
     results = {}
     for name in chosen:
         m = MEASURES[name]
-        if m.needs_complete and not partial.empty:
-            r = m.function(complete, m)
-            r.left_out = _concat(r.left_out, _left_out(partial, np.ones(len(partial), dtype=bool), "partial"))
-        else:
-            r = m.function(tables, m)
+        cut = m.needs_complete and not partial.empty
+        r = m.function(complete if cut else tables, m)
+        r.left_out = _concat(
+            r.left_out,
+            _left_out(partial, np.ones(len(partial), dtype=bool), "partial") if cut else _none_left_out(),
+            _left_out(again, np.ones(len(again), dtype=bool), "same_form"),
+        )
         results[name] = r
     return results
 
 
+def analysable_forms(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The tables without the forms read a second time (projects.same_form_as: the same
+    report as .docx and .pdf, say), and those forms' projects rows."""
+    return _without(tables, "same_form_as", lambda column: column.notna())
+
+
 def complete_forms(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """The tables without the forms cut off (projects.completeness == "partial"), and those
-    forms' projects rows. Tables without the column (written before it) are all complete."""
+    forms' projects rows."""
+    return _without(tables, "completeness", lambda column: column == "partial")
+
+
+def _without(tables, column: str, test) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The tables without the forms whose projects.<column> passes *test*, and their projects
+    rows. Tables written before the column existed hold no such form."""
     projects = tables["projects"]
-    if "completeness" not in projects:
+    if column not in projects:
         return tables, projects.iloc[0:0]
-    cut = (projects["completeness"] == "partial").fillna(False).to_numpy(dtype=bool)
-    if not cut.any():
+    out = test(projects[column]).fillna(False).to_numpy(dtype=bool)
+    if not out.any():
         return tables, projects.iloc[0:0]
-    partial = projects[cut].reset_index(drop=True)
-    gone = set(partial["form_id"])
+    dropped = projects[out].reset_index(drop=True)
+    gone = set(dropped["form_id"])
     kept = {
         name: (frame[~frame["form_id"].isin(gone)].reset_index(drop=True) if "form_id" in frame else frame)
         for name, frame in tables.items()
     }
-    return kept, partial
+    return kept, dropped
 
 
 NOTEBOOKS = {

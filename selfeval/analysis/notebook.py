@@ -7,6 +7,7 @@ thing in every report.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -55,6 +56,8 @@ class Selection:
     year: str | int
     # the selected forms cut off (completeness partial) that a report needing whole forms left out
     partial: pd.DataFrame | None = None
+    # the selected forms read a second time from another file (projects.same_form_as), left out
+    same: pd.DataFrame | None = None
 
     @property
     def projects(self) -> pd.DataFrame:
@@ -169,7 +172,16 @@ def complete_only(selection: Selection) -> Selection:
     from selfeval.analysis import measures
 
     tables, partial = measures.complete_forms(selection.tables)
-    return Selection(tables, selection.all_projects, selection.district, selection.department, selection.year, partial)
+    return dataclasses.replace(selection, tables=tables, partial=partial)
+
+
+def counted_once(selection: Selection) -> Selection:
+    """The selection with each form counted once: a form read again from another file (the
+    same report as .docx and .pdf: projects.same_form_as) is left out, kept in `same`."""
+    from selfeval.analysis import measures
+
+    tables, same = measures.analysable_forms(selection.tables)
+    return dataclasses.replace(selection, tables=tables, same=same)
 
 
 def years_by_district(projects: pd.DataFrame) -> dict[str, list[int]]:
@@ -381,15 +393,16 @@ class Context:
         )
 
     def partial_line(self) -> str:
-        """'2 more forms are cut off ...: <links>', when the report left partial forms out."""
+        """'2 more forms are cut off ...: <links>', for each kind of form the report left out."""
         from selfeval.analysis import present
 
-        partial = self.sel.partial
-        if partial is None or partial.empty:
-            return ""
-        forms = present.forms_list(list(zip(partial["form_id"], partial["project_name"])), self.lang)
-        said = present.e(self.t("scope.partial", n=len(partial)))
-        return f'<p class="scope partial">{said} {forms}</p>'
+        said = []
+        for key, left in (("scope.same_form", self.sel.same), ("scope.partial", self.sel.partial)):
+            if left is None or left.empty:
+                continue
+            forms = present.forms_list(list(zip(left["form_id"], left["project_name"])), self.lang)
+            said.append(f'<p class="scope partial">{present.e(self.t(key, n=len(left)))} {forms}</p>')
+        return "".join(said)
 
     def section(self, key: str, anchor: str, note: str | None = None, **values) -> None:
         from selfeval.analysis.present import e
@@ -502,7 +515,9 @@ def setup(
     charts.use_style()
     # indicators and checks: what the headline measures (analysis/measures.py) read besides projects
     loaded = load(processed, names=list(dict.fromkeys([*tables, "indicators", "checks"])))
-    selection = select(loaded, district, department, year)
+    selection = counted_once(select(loaded, district, department, year))
+    if selection.same is not None and not selection.same.empty:
+        record(figures, same_forms_left_out=len(selection.same))
     if complete:  # the report reads indicators or totals: a form cut off would count as a whole one
         selection = complete_only(selection)
         record(figures, partial_forms_left_out=0 if selection.partial is None else len(selection.partial))

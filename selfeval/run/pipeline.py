@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from selfeval import compiled
 from selfeval.extract.read import form_key
+from selfeval.run import same_forms
 from selfeval.run.cache import cache_key, code_fingerprint, prune_cache
 from selfeval.run.lock import EtlError, acquire, output_errors
 from selfeval.run.per_file import new_file_row, source_issues
@@ -67,7 +68,8 @@ def parse_all(
 
     A file whose decoded text (newlines folded) is that of an earlier one (a copy, a CRLF
     copy, a GB18030 re-export) is loaded once, under the first name; the copy is reported
-    as a duplicate and its rows are not appended. A file whose bytes changed between the
+    as a duplicate and its rows are not appended. A form read again from another file (the
+    same report as .docx and .pdf) is kept and marked (same_forms.mark). A file whose bytes changed between the
     fingerprint and the parse is reported, and `fingerprint` is updated to the bytes parsed."""
     sources = read_sources(raw_dir)
     code = code_fingerprint()
@@ -99,6 +101,7 @@ def parse_all(
     issues: list[Issue] = []
     first_text: dict[str, str] = {}
     copy_of: dict[str, str | None] = {}  # per file read: the earlier file with the same text, or None
+    signatures: dict[tuple, tuple[str, str]] = {}  # a form's parts -> its first reading (same_forms)
 
     def take(done: Iterable[BatchTables]) -> None:
         for batch in done:
@@ -115,9 +118,11 @@ def parse_all(
                     name: table.filter(pc.invert(pc.is_in(table.column("form_id"), ids)))
                     for name, table in tables.items()
                 }
+            tables, found_again = same_forms.mark(tables, signatures)
             for name, table in tables.items():
                 append(name, table)
             issues.extend(issue for issue in batch.issues if not copy_of.get(issue.source_file))
+            issues.extend(found_again)
             for row in batch.file_rows:
                 name = row["source_file"]
                 row.pop("text_sha256", None)

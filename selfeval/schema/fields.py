@@ -153,6 +153,14 @@ TABLES: dict[str, dict] = {
                 "缺少部分",
                 "what a partial form lacks, '; '-separated: project_name, fund_total, goal, indicators, total",
             ),
+            _c(
+                "same_form_as",
+                "string",
+                "与之相同的表",
+                "form_id of an earlier form (in file order) with the same year, units, project name, amounts, "
+                "total and indicators: one form published twice (a .docx and a .pdf of one report, a page "
+                "printed twice). Kept in the tables, left out of the analyses, a warning in parse_issues",
+            ),
             # re-scored by the official rule (selfeval/scoring.py)
             _c(
                 "computed_execution_rate",
