@@ -1,4 +1,4 @@
-"""The checks table (selfeval/checks.py): each check fires on one seed form and not on another.
+"""The checks table (selfeval/score/checks.py): each check fires on one seed form and not on another.
 
 Every expected and printed value below was read in data/raw/ (the file, form and line are
 named). Three checks fire on no seed form as printed (weights add up, no score is above

@@ -1,4 +1,4 @@
-"""selfeval/measures.py: every measure declared once, and its values on the seed forms, checked
+"""selfeval/analysis/measures.py: every measure declared once, and its values on the seed forms, checked
 against hand-read raw lines or an independent computation from the tables' printed columns."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The rule-based re-score (selfeval/scoring.py): the rule on numbers, then on seed forms.
+"""The rule-based re-score (selfeval/score/scoring.py): the rule on numbers, then on seed forms.
 
 Seed rows are named by file, form and raw line; every printed value asserted below
 was read in data/raw/ (002 = Fengtai 2024, 003 = Chaoyang Xiaoguan 2022, 000 =

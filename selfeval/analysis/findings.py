@@ -2,7 +2,7 @@
 
     python -m selfeval.analysis.findings [--processed DIR] [--update-readme]
 
-Every number comes from selfeval/measures.py (each measure defined once, with the forms it
+Every number comes from selfeval/analysis/measures.py (each measure defined once, with the forms it
 leaves out). The list leads with what an auditor asks first: the evidence behind the
 self-awarded points and the inflation range (self - rule ... self - substantiated), for the
 whole corpus and by unit, with the forms named; then the other measures.

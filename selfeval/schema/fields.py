@@ -161,7 +161,7 @@ TABLES: dict[str, dict] = {
                 "total and indicators: one form published twice (a .docx and a .pdf of one report, a page "
                 "printed twice). Kept in the tables, left out of the analyses, a warning in parse_issues",
             ),
-            # re-scored by the official rule (selfeval/scoring.py)
+            # re-scored by the official rule (selfeval/score/scoring.py)
             _c(
                 "computed_execution_rate",
                 "float",
@@ -347,7 +347,7 @@ TABLES: dict[str, dict] = {
             _c("score_raw", "string", "得分", "self-score as printed"),
             _c("score", "float", "得分", "points the unit gave itself", "points", checks=_NONNEG),
             _c("deviation_note", "string", "偏差原因分析及改进措施", "deviation reason and remedy as printed"),
-            # values read by selfeval/values.py, re-scored by selfeval/scoring.py
+            # values read by selfeval/score/values.py, re-scored by selfeval/score/scoring.py
             *[
                 c
                 for side, zh in (("target", "年度指标值"), ("actual", "实际完成值"))
@@ -457,7 +457,7 @@ TABLES: dict[str, dict] = {
                 "what the actual offers for the points: missing (no actual), "
                 "bare_claim (a claim with no value: 已完成, 达标, 可达到预期指标, 优, ...), restated (the target's text "
                 "once normalised, or its number and unit without its comparator: ≥90% -> 90%), measured (a value "
-                "or result of its own); words in value_vocabulary.yaml",
+                "or result of its own); words in selfeval/vocab/values.yaml",
                 nullable=False,
                 checks=(pa.Check.isin(list(EVIDENCE_CLASSES)),),
             ),
@@ -548,7 +548,7 @@ TABLES: dict[str, dict] = {
     },
     "checks": {
         "description": "One row per consistency check that fired: a form's printed arithmetic and its scores "
-        "against the official rule (selfeval/checks.py; tolerance 0.01 points / 0.01 percentage points).",
+        "against the official rule (selfeval/score/checks.py; tolerance 0.01 points / 0.01 percentage points).",
         "primary_key": [],
         "columns": [
             _c("form_id", "string", "表单编号", "the form (projects.form_id)", nullable=False),
@@ -736,7 +736,7 @@ def data_dictionary_markdown() -> str:
     lines = [
         "# Data dictionary",
         "",
-        "Generated from `selfeval/schema.py` (the single declaration of every column); "
+        "Generated from `selfeval/schema/fields.py` (the single declaration of every column); "
         "do not edit by hand: `make docs` rewrites it.",
         "",
     ]

@@ -229,7 +229,7 @@ def comparable(target: ParsedValue, actual: ParsedValue) -> tuple[float | None, 
 
 
 def evidence(target: ParsedValue, actual: ParsedValue) -> str:
-    """The evidence class of an actual (see EVIDENCE_CLASSES and value_vocabulary.yaml):
+    """The evidence class of an actual (see EVIDENCE_CLASSES and selfeval/vocab/values.yaml):
     missing: no actual (blank, "—", "无"); restated: the target's text once normalised, or a
     single number equal to the target's, in its unit or none, with no comparator or the
     target's ("≥90%" -> "90%", "≥1个" -> "1", "≥130人" -> "不低于130人"); bare_claim: one of the vocabulary's claims with no value
