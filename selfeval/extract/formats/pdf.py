@@ -150,11 +150,7 @@ def _pdfium_chars(pdfium_page, page) -> list[dict]:
     import pypdfium2.raw as pdfium_c
 
     textpage = pdfium_page.get_textpage()
-    # pdfium's boxes are in PDF user space (origin bottom-left); pdfplumber measures `top` down
-    # from the top of the media box (page.mediabox[1] is where that top lies in its coordinates)
-    media_top = float(page.page_obj.mediabox[3])
-    offset = float(page.mediabox[1])
-    result: list[dict] = []
+    glyphs: list[tuple[str, float, float, float, float, float]] = []  # text, left, bottom, right, top, size
     bad = shown = 0
     try:
         for index in range(textpage.count_chars()):
@@ -167,32 +163,51 @@ def _pdfium_chars(pdfium_page, page) -> list[dict]:
             shown += not text.isspace()
             # the loose box: the advance width and the font's ascent and descent, as pdfminer's boxes
             left, bottom, right, top = textpage.get_charbox(index, loose=True)
-            size = pdfium_c.FPDFText_GetFontSize(textpage, index)
-            y_top, y_bottom = media_top - top + offset, media_top - bottom + offset
-            result.append(
-                {
-                    "object_type": "char",
-                    "page_number": page.page_number,
-                    "text": text,
-                    "fontname": "",
-                    "size": size,
-                    "upright": True,
-                    "x0": left,
-                    "x1": right,
-                    "y0": bottom,
-                    "y1": top,
-                    "top": y_top,
-                    "bottom": y_bottom,
-                    "doctop": page.initial_doctop + y_top,
-                    "width": right - left,
-                    "height": y_bottom - y_top,
-                }
-            )
+            glyphs.append((text, left, bottom, right, top, pdfium_c.FPDFText_GetFontSize(textpage, index)))
     finally:
         textpage.close()
     if not shown or _too_many(bad, shown):
         return []
+    # pdfium's boxes are in PDF user space (origin bottom-left); pdfplumber measures `top` down
+    # from the top of the media box (page.mediabox[1] is where that top lies in its coordinates)
+    media_top = float(page.page_obj.mediabox[3])
+    offset = float(page.mediabox[1])
+    result = []
+    for text, left, bottom, right, top, size in _space_runs(glyphs):
+        y_top, y_bottom = media_top - top + offset, media_top - bottom + offset
+        result.append(
+            {
+                "object_type": "char",
+                "page_number": page.page_number,
+                "text": text,
+                "fontname": "",
+                "size": size,
+                "upright": True,
+                "x0": left,
+                "x1": right,
+                "y0": bottom,
+                "y1": top,
+                "top": y_top,
+                "bottom": y_bottom,
+                "doctop": page.initial_doctop + y_top,
+                "width": right - left,
+                "height": y_bottom - y_top,
+            }
+        )
     return result
+
+
+def _space_runs(glyphs: list[tuple[str, float, float, float, float, float]]):
+    """The glyphs with each run of spaces whole again: pdfium keeps the first space of a run and
+    drops the others, whose width is still the gap before the next glyph on the line (a cell's
+    "7523.297万元   133人" would lose its spaces, which pdfminer and the text exports keep)."""
+    for (text, left, bottom, right, top, size), following in zip(glyphs, [*glyphs[1:], None]):
+        yield text, left, bottom, right, top, size
+        width = right - left
+        if text != " " or following is None or width <= 0 or abs(following[2] - bottom) > 0.5:
+            continue
+        for number in range(1, round((following[1] - right) / width) + 1):
+            yield " ", right + (number - 1) * width, bottom, right + number * width, top, size
 
 
 def _unreadable(char: str) -> bool:
