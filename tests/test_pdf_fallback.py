@@ -36,8 +36,7 @@ ENGINE = "text read by pdfium (pdfminer gave (cid:N) glyphs)"
 def normal_pdfs() -> dict[str, bytes]:
     """Every seed file's forms (30) as PDF, with the fonts' Unicode map: what pdfminer reads."""
     return {
-        seed: render.render_pdf(render.seed_forms(selection={seed: count}))
-        for seed, count in render.SEED_FORMS.items()
+        seed: render.render_pdf(render.seed_forms(selection={seed: count})) for seed, count in render.SEED_FORMS.items()
     }
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from typing import Any
 
 from selfeval.extract.formats import Document, Line, ReadError, clean_cell, join_wrapped
 from selfeval.extract.formats.sniff import PDF
@@ -123,7 +124,7 @@ class _Pdfium:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.document = None
+        self.document: Any = None  # a pypdfium2.PdfDocument, opened when first needed
         self.failed = False
 
     def chars(self, index: int, page) -> list[dict]:
@@ -136,7 +137,11 @@ class _Pdfium:
                 import pypdfium2
 
                 self.document = pypdfium2.PdfDocument(self.data)
-            return _pdfium_chars(self.document[index], page)
+            pdfium_page = self.document[index]
+            try:
+                return _pdfium_chars(pdfium_page, page)
+            finally:
+                pdfium_page.close()
         except Exception:  # pdfium cannot read what pdfminer read: pdfminer's text stands (and its error)
             self.failed = True
             return []
