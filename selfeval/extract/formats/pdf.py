@@ -95,10 +95,10 @@ def read(name: str, data: bytes) -> Document:
             "ask for the Word/Excel original or a PDF with text, or run OCR on it first"
         )
     if cid and _too_many(cid, sum(len(cell) for line in lines for cell in line.cells)):
+        either = ", and pdfium finds no readable text either" if pdfium.looked else ""
         raise ReadError(
-            f"{name}: the PDF's fonts have no Unicode map (text reads as (cid:N) glyphs, and pdfium "
-            "finds no readable text either); ask for the Word/Excel original or a PDF saved with embedded "
-            "Unicode fonts"
+            f"{name}: the PDF's fonts have no Unicode map (text reads as (cid:N) glyphs{either}); "
+            "ask for the Word/Excel original or a PDF saved with embedded Unicode fonts"
         )
     return Document(PDF, lines, read_by=_read_by(by_pdfium, len(pages)))
 
@@ -126,6 +126,7 @@ class _Pdfium:
         self.data = data
         self.document: Any = None  # a pypdfium2.PdfDocument, opened when first needed
         self.failed = False
+        self.looked = False  # pdfium read at least one page (and found no usable text there)
 
     def chars(self, index: int, page) -> list[dict]:
         """The page's characters as pdfium reads them, as pdfplumber char objects (its top-left
@@ -139,6 +140,7 @@ class _Pdfium:
                 self.document = pypdfium2.PdfDocument(self.data)
             pdfium_page = self.document[index]
             try:
+                self.looked = True
                 return _pdfium_chars(pdfium_page, page)
             finally:
                 pdfium_page.close()
