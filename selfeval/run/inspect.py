@@ -1,8 +1,9 @@
 """`selfeval inspect FILE`: how one file was read, so that an analyst with a new template sees what to add
 to the vocabulary (selfeval/vocab/labels.yaml).
 
-For the file: its format and encoding, the forms found (title lines) and the file's own issues. For each
-form: the layout chosen and every layout's score, whether it was read row by row or cell by cell, the
+For the file: its format and encoding (a document is read by its reader, as the pipeline reads it; for
+a PDF also the engine that read its text when pdfminer could not), the forms found (title lines) and the
+file's own issues. For each form: the layout chosen and every layout's score, whether it was read row by row or cell by cell, the
 funds unit and the columns read from the tables' headers, what was read (name, funds, indicators, total,
 completeness), the printed labels matched and what they mean, the label-like cells nothing matched
 (candidates for the vocabulary), and every repair and warning.
