@@ -1,8 +1,9 @@
 """`selfeval inspect FILE`: how one file was read, so that an analyst with a new template sees what to add
 to the vocabulary (selfeval/vocab/labels.yaml).
 
-For the file: its format and encoding, the forms found (title lines) and the file's own issues. For each
-form: the layout chosen and every layout's score, whether it was read row by row or cell by cell, the
+For the file: its format and encoding (a document is read by its reader, as the pipeline reads it; for
+a PDF also the engine that read its text when pdfminer could not), the forms found (title lines) and the
+file's own issues. For each form: the layout chosen and every layout's score, whether it was read row by row or cell by cell, the
 funds unit and the columns read from the tables' headers, what was read (name, funds, indicators, total,
 completeness), the printed labels matched and what they mean, the label-like cells nothing matched
 (candidates for the vocabulary), and every repair and warning.
@@ -15,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from selfeval.extract import cells
+from selfeval.extract import cells, formats
 from selfeval.extract.read import decode
 from selfeval.parse import stream
 from selfeval.parse.form import FUND_COLUMN_ORDER, parse_form, reads_cell_by_cell
@@ -71,18 +72,31 @@ def inspect_file(path: Path) -> dict:
         "bytes": len(data),
         "format": "text",
         "encoding": None,
+        "read_by": None,
         "file_issues": [],
         "forms": [],
     }
-    text, encoding, issues = decode(data, path.name)
-    report["file_issues"] += [i.describe() for i in issues]
+    kind = formats.sniff(path.name, data)
+    forced_layout = None
+    if kind == formats.TEXT:
+        text, encoding, issues = decode(data, path.name)
+        report["file_issues"] += [i.describe() for i in issues]
+    else:  # a document: its reader's tab-separated rows, as per_file reads them
+        report["format"] = kind
+        try:
+            document = formats.read_document(path.name, data, kind)
+        except formats.ReadError as exc:
+            report["file_issues"].append(f"error: {exc}")
+            return report
+        text, encoding, forced_layout = document.text, document.encoding, cells.TAB_ROWS
+        report["read_by"] = document.read_by
     if text is None:
         return report
     report["encoding"] = encoding
     chunks, issues = cells.read_forms(text, path.name, encoding or "utf-8")
     report["file_issues"] += [i.describe() for i in issues]
     for chunk in chunks:
-        layout, rows = cells.to_rows(chunk.lines)
+        layout, rows = cells.to_rows(chunk.lines, forced_layout)
         form = parse_form(chunk, layout, rows)
         read = _strings(form)
         matched: dict[str, str] = {}
@@ -137,10 +151,13 @@ def inspect_file(path: Path) -> dict:
 
 
 def render(report: dict) -> str:
+    encoding = report["encoding"] or ("not decoded" if report["format"] == "text" else "no text encoding")
     out = [
-        f"{report['file']}: {report['format']}, {report['encoding'] or 'not decoded'}, {report['bytes']} bytes, "
+        f"{report['file']}: {report['format']}, {encoding}, {report['bytes']} bytes, "
         f"{len(report['forms'])} form(s) found"
     ]
+    if report.get("read_by"):
+        out.append(f"  text read by {report['read_by']}")
     out += [f"  {issue}" for issue in report["file_issues"]]
     for form in report["forms"]:
         scores = ", ".join(
@@ -177,7 +194,13 @@ def main(argv: list[str] | None = None, prog: str = "selfeval inspect") -> int:
         "found, labels matched and unknown, repairs (what to add to the vocabulary "
         "for a new template)",
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a raw file (text export of the forms)")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="a raw file (text export of the forms, or a document: Word, Excel, PDF, web page)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     status = 0

@@ -57,6 +57,9 @@ class Document:
     format: str
     lines: list[Line]
     encoding: str | None = None  # of an HTML page; None for the binary formats
+    # the text engine when it is worth saying: a PDF read by pdfium because pdfminer could not
+    # map its glyphs ("pdfium (pdfminer gave (cid:N) glyphs)"); None: the format's usual reader
+    read_by: str | None = None
 
     @property
     def text(self) -> str:

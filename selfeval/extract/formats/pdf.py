@@ -9,14 +9,23 @@ outside them, in reading order (top to bottom) (pdfplumber).
 - Page numbers in the top and bottom margins are left out.
 - A page without ruled tables is read from word positions: words on one line (same top)
   form a row, and a gap wider than a character starts a new cell.
+- A page whose glyphs pdfminer cannot map to Unicode (it prints "(cid:12)": a font without a
+  /ToUnicode map that pdfminer's fallbacks do not cover), or where it finds no text at all, is
+  read again with pdfium (pypdfium2, pdfplumber's own renderer): pdfium's characters and their
+  boxes take the place of pdfminer's on the page, and the page's ruled lines (which pdfminer
+  still reads) cut them into the same table cells. `Document.read_by` says so
+  ("pdfium (pdfminer gave (cid:N) glyphs)"); `selfeval inspect` prints it.
 - No text layer at all (a scan): one error, "scanned: no text layer". An encrypted PDF
-  (a password to open it): one error. Glyphs without a Unicode map ("(cid:12)"): one error.
+  (a password to open it): one error. Glyphs neither engine maps to Unicode (pdfminer's
+  "(cid:12)", pdfium's control or private-use characters): one error.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import unicodedata
+from typing import Any
 
 from selfeval.extract.formats import Document, Line, ReadError, clean_cell, join_wrapped
 from selfeval.extract.formats.sniff import PDF
@@ -47,10 +56,22 @@ def read(name: str, data: bytes) -> Document:
         raise ReadError(f"{name}: damaged or not a PDF ({type(exc).__name__}); ask for a new copy") from None
     lines: list[Line] = []
     chars = cid = 0
+    pdfium = _Pdfium(data)
+    by_pdfium: dict[int, str] = {}  # page number -> what pdfminer gave on it
     try:
         for page_number, page in enumerate(pages, start=1):
-            chars += len(page.chars)
-            page_lines = _page_lines(page, page_number)
+            page_chars = page.chars
+            unmapped = sum(1 for char in page_chars if char["text"].startswith("(cid:"))
+            failed = "no text" if not page_chars else "(cid:N) glyphs" if _too_many(unmapped, len(page_chars)) else None
+            read_page = page
+            if failed:
+                glyphs = pdfium.chars(page_number - 1, page)
+                if glyphs:
+                    read_page = _with_chars(page, glyphs)
+                    page_chars = glyphs
+                    by_pdfium[page_number] = failed
+            chars += len(page_chars)
+            page_lines = _page_lines(read_page, page_number)
             cid += sum(cell.count("(cid:") for line in page_lines for cell in line.cells)
             lines += page_lines
             page.close()  # frees the page's layout objects: long PDFs stay small in memory
@@ -67,17 +88,147 @@ def read(name: str, data: bytes) -> Document:
         ) from None
     finally:
         pdf.close()
+        pdfium.close()
     if chars == 0:
         raise ReadError(
             f"{name}: scanned: no text layer (the PDF's {len(pages)} page(s) hold images only); "
             "ask for the Word/Excel original or a PDF with text, or run OCR on it first"
         )
-    if cid and cid * 20 > sum(len(cell) for line in lines for cell in line.cells):
+    if cid and _too_many(cid, sum(len(cell) for line in lines for cell in line.cells)):
+        either = ", and pdfium finds no readable text either" if pdfium.looked else ""
         raise ReadError(
-            f"{name}: the PDF's fonts have no Unicode map (text reads as (cid:N) glyphs); "
+            f"{name}: the PDF's fonts have no Unicode map (text reads as (cid:N) glyphs{either}); "
             "ask for the Word/Excel original or a PDF saved with embedded Unicode fonts"
         )
-    return Document(PDF, lines)
+    return Document(PDF, lines, read_by=_read_by(by_pdfium, len(pages)))
+
+
+def _too_many(bad: int, total: int) -> bool:
+    """More than one glyph in 20 unreadable: the page's text is not worth reading."""
+    return bad * 20 > total
+
+
+def _read_by(by_pdfium: dict[int, str], page_count: int) -> str | None:
+    """Which engine read the text, when it was not pdfminer (pdfplumber's) alone."""
+    if not by_pdfium:
+        return None
+    why = " and ".join(sorted(set(by_pdfium.values())))
+    if len(by_pdfium) == page_count:
+        return f"pdfium (pdfminer gave {why})"
+    pages = ", ".join(map(str, sorted(by_pdfium)))
+    return f"pdfium on page(s) {pages} of {page_count} (pdfminer gave {why}), pdfminer on the others"
+
+
+class _Pdfium:
+    """The PDF opened in pdfium once, on the first page pdfminer cannot read."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.document: Any = None  # a pypdfium2.PdfDocument, opened when first needed
+        self.failed = False
+        self.looked = False  # pdfium read at least one page (and found no usable text there)
+
+    def chars(self, index: int, page) -> list[dict]:
+        """The page's characters as pdfium reads them, as pdfplumber char objects (its top-left
+        coordinates); [] when pdfium finds no text either, or only glyphs without a Unicode value."""
+        if self.failed or page.rotation:  # a rotated page's boxes would need turning to pdfplumber's view
+            return []
+        try:
+            if self.document is None:
+                import pypdfium2
+
+                self.document = pypdfium2.PdfDocument(self.data)
+            pdfium_page = self.document[index]
+            try:
+                self.looked = True
+                return _pdfium_chars(pdfium_page, page)
+            finally:
+                pdfium_page.close()
+        except Exception:  # pdfium cannot read what pdfminer read: pdfminer's text stands (and its error)
+            self.failed = True
+            return []
+
+    def close(self) -> None:
+        if self.document is not None:
+            self.document.close()
+
+
+def _pdfium_chars(pdfium_page, page) -> list[dict]:
+    import pypdfium2.raw as pdfium_c
+
+    textpage = pdfium_page.get_textpage()
+    glyphs: list[tuple[str, float, float, float, float, float]] = []  # text, left, bottom, right, top, size
+    bad = shown = 0
+    try:
+        for index in range(textpage.count_chars()):
+            if pdfium_c.FPDFText_IsGenerated(textpage, index) == 1:
+                continue  # spaces and line breaks pdfium adds between text runs: pdfminer has none
+            text = chr(pdfium_c.FPDFText_GetUnicode(textpage, index))
+            if _unreadable(text):
+                bad += 1
+                text = "\ufffd"  # shown as unreadable, never as a tab or line break cutting the row
+            shown += not text.isspace()
+            # the loose box: the advance width and the font's ascent and descent, as pdfminer's boxes
+            left, bottom, right, top = textpage.get_charbox(index, loose=True)
+            glyphs.append((text, left, bottom, right, top, pdfium_c.FPDFText_GetFontSize(textpage, index)))
+    finally:
+        textpage.close()
+    if not shown or _too_many(bad, shown):
+        return []
+    # pdfium's boxes are in PDF user space (origin bottom-left); pdfplumber measures `top` down
+    # from the top of the media box (page.mediabox[1] is where that top lies in its coordinates)
+    media_top = float(page.page_obj.mediabox[3])
+    offset = float(page.mediabox[1])
+    result = []
+    for text, left, bottom, right, top, size in _space_runs(glyphs):
+        y_top, y_bottom = media_top - top + offset, media_top - bottom + offset
+        result.append(
+            {
+                "object_type": "char",
+                "page_number": page.page_number,
+                "text": text,
+                "fontname": "",
+                "size": size,
+                "upright": True,
+                "x0": left,
+                "x1": right,
+                "y0": bottom,
+                "y1": top,
+                "top": y_top,
+                "bottom": y_bottom,
+                "doctop": page.initial_doctop + y_top,
+                "width": right - left,
+                "height": y_bottom - y_top,
+            }
+        )
+    return result
+
+
+def _space_runs(glyphs: list[tuple[str, float, float, float, float, float]]):
+    """The glyphs with each run of spaces whole again: pdfium keeps the first space of a run and
+    drops the others, whose width is still the gap before the next glyph on the line (a cell's
+    "7523.297万元   133人" would lose its spaces, which pdfminer and the text exports keep)."""
+    for (text, left, bottom, right, top, size), following in zip(glyphs, [*glyphs[1:], None]):
+        yield text, left, bottom, right, top, size
+        width = right - left
+        if text != " " or following is None or width <= 0 or abs(following[2] - bottom) > 0.5:
+            continue
+        for number in range(1, round((following[1] - right) / width) + 1):
+            yield " ", right + (number - 1) * width, bottom, right + number * width, top, size
+
+
+def _unreadable(char: str) -> bool:
+    """A glyph pdfium gives without a real character: a control code (its raw glyph number), a
+    private-use or unassigned code point, a surrogate, the replacement character."""
+    return char == "\ufffd" or unicodedata.category(char) in ("Cc", "Co", "Cn", "Cs")
+
+
+def _with_chars(page, chars: list[dict]):
+    """The page with `chars` in place of pdfminer's: its lines, rectangles and so its table grid
+    stay. Done as pdfplumber's own Page.dedupe_chars does (a filtered page given its objects)."""
+    derived = page.filter(lambda obj: True)
+    derived._objects = {**page.objects, "char": chars}
+    return derived
 
 
 def _encrypted(exc: BaseException) -> bool:
