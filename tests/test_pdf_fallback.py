@@ -149,3 +149,7 @@ def test_glyphs_neither_engine_maps_give_one_clear_error_and_the_other_files_loa
     issues = tables["parse_issues"]
     errors = issues[(issues.source_file == "glyphs.pdf") & (issues.severity == "error")]
     assert len(errors) == 1 and "(cid:N)" in errors.message.iloc[0]
+    # the file read by pdfium says so in parse_issues, so the tables show which text to double-check
+    read = issues[(issues.source_file == "unmapped.pdf") & issues.message.str.contains("pdfium", na=False)]
+    assert read.severity.tolist() == ["warning"]
+    assert read.message.iloc[0].startswith("unmapped.pdf: text read by pdfium (pdfminer gave (cid:N) glyphs)")

@@ -208,7 +208,16 @@ def _file_text(name: str, data: bytes, kind: str) -> tuple[str | None, str | Non
                 )
             ],
         )
-    return document.text, document.encoding, [line.locator for line in document.lines], []
+    said = []
+    if document.read_by and document.read_by.startswith("pdfium"):  # another engine read the glyphs: say so
+        said.append(
+            file_issue(
+                name,
+                f"{name}: text read by {document.read_by}; compare a few amounts with the printed PDF",
+                "warning",
+            )
+        )
+    return document.text, document.encoding, [line.locator for line in document.lines], said
 
 
 def _located(issues: list[Issue], locators: list[str]) -> list[Issue]:
