@@ -293,7 +293,9 @@ def indicator_records(tokens: list[Cell], columns: list[str]) -> list[tuple[Cell
         best: tuple[float, dict[str, str], int] = (float("-inf"), {}, 0)
         for length in range(0, stop - i):
             values = [text for _, text in tokens[i + 1 : i + 1 + length]]
-            score, placed = best_fit(values, columns, _indicator_fit, _indicator_missing, _nature_bonus(columns, values))
+            score, placed = best_fit(
+                values, columns, _indicator_fit, _indicator_missing, _nature_bonus(columns, values)
+            )
             after = i + 1 + length
             if after >= len(tokens) or _is_level(tokens[after][1]) or vocab.is_label(tokens[after][1]):
                 score += 1.0
