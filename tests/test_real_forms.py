@@ -164,14 +164,25 @@ def test_03_langfang_paragraphs_with_wrapped_header_cells_and_template_rows(tabl
     assert (project.completeness, project.missing_parts) == ("partial", "total")
 
 
-@pytest.mark.parametrize("stem", ["04_", "05_", "06_", "07_"])
-def test_texts_with_no_form_give_one_error_each(tables, stem):
+@pytest.mark.parametrize(
+    "stem, title_inside",
+    [("04_", None), ("05_", "项目支出绩效自评表"), ("06_", None), ("07_", "绩效目标自评表")],
+)
+def test_texts_with_no_form_give_one_error_each(tables, stem, title_inside):
     row = _file(tables, stem)
     assert (row.status, row.forms_loaded, row.forms_rejected) == ("failed", 0, 0)
     assert row.reason.startswith("no self-evaluation form found")
     issues = _issues(tables, stem)
     errors = issues[issues.severity == "error"]
     assert len(errors) == 1 and errors.message.iloc[0] == row.reason
+    # a title word inside a line (05 line 1: "《银川市本级部门项目支出绩效自评表.docx》由会员分享...", the form
+    # itself run together on line 2; 07 line 1: "1/1年学生资助项目绩效目标自评表填报日期...") is named, so the
+    # analyst sees why nothing was read
+    inside = issues[issues.message.str.contains("not as a title line")]
+    if title_inside is None:
+        assert inside.empty
+    else:
+        assert list(inside.message.str.split(" ").str[0]) == [title_inside] and list(inside.line) == [1]
 
 
 def test_08_a_department_form_is_not_loaded_as_a_project(tables):
