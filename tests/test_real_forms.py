@@ -77,6 +77,8 @@ def test_01_chizhou_flattened_docx_amounts_from_the_sub_line(tables):
     )
     assert (project.initial_budget, project.full_year_budget, project.executed) == (90, 89.974, 89.974)
     assert (project.budget_weight, project.funds_unit_raw) == (10, "万元")
+    assert project.goal_text.startswith("本项目共申请预算资金90万元。其中:30万元用于基建工程项目预算编制;")
+    assert project.achievement_text.endswith("29.99万元用于基建工程项目设计、规划、测绘。")
     funds = _funds(tables, "01_")
     total = funds["total"]
     assert [total.initial_budget_raw, total.full_year_budget_raw, total.executed_raw, total.weight_raw] == [
@@ -118,6 +120,9 @@ def test_02_daying_pipe_rows_after_the_tail_of_another_form(tables):
     assert (project.layout, project.year) == ("pipe_table", 2023)
     assert project.project_name == "51092324T000010263357-2023年全县安可替代补助资金项目"
     assert (project.department, project.implementing_unit) == ("大英县司法局部门", "大英县司法局")
+    assert project.goal_text == "根据要求购买安可设备,并完成项目资金支付。"
+    # 年度目标完成情况 "完成", then the answer to 2.项目实施内容及过程概述 joined to it (with a warning)
+    assert project.achievement_text == "完成\n2023年购买13台安可电脑,并于12月前完成资金支付。"
     assert (project.initial_budget, project.full_year_budget, project.executed) == (0, 3.36, 3.36)
     assert (project.budget_weight, project.execution_rate_raw, project.budget_score) == (10, "100.00%", 10)
     total = _funds(tables, "02_")["total"]
