@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from selfeval.schema.issues import Issue, file_issue
-from selfeval.vocab.labels import VOCAB, norm_label
+from selfeval.vocab.labels import TITLE_WORDS, VOCAB, norm_label
 
 # Tried in this order: a BOM decides by itself; otherwise strict UTF-8, then
 # GB18030 (a superset of GBK and GB2312, what Chinese Windows exports use).
@@ -424,3 +424,32 @@ def iter_forms(text: str, source_file: str, encoding: str, issues: list[Issue]) 
                 "error",
             )
         )
+        inside = _title_inside(text)
+        if inside is not None:
+            # a title word in the middle of a line: the analyst sees why it was not taken as a form
+            # (a document site's text with every cell run together, tests/examples/real/05 and 07)
+            line, word = inside
+            issues.append(
+                Issue(
+                    source_file,
+                    None,
+                    line,
+                    "file",
+                    text.split("\n")[line - 1][:80],
+                    f"{word} printed inside line {line}, not as a title line: the form's cells run together "
+                    "(a document site's text?) or the table was saved in another format; not read",
+                    "warning",
+                )
+            )
+
+
+def _title_inside(text: str) -> tuple[int, str] | None:
+    """(line number, title word) of the first line holding a title word that is not a title line."""
+    words = [word for word in TITLE_WORDS if word in text]
+    if not words:
+        return None
+    for number, line in enumerate(text.split("\n"), start=1):
+        found = next((word for word in words if word in line), None)
+        if found is not None and not is_title(line):
+            return number, found
+    return None

@@ -649,7 +649,9 @@ def _stream_indicators(form: Form, cells: list[tuple[int, str]]) -> None:
             form.issue(line, "indicator", cell, "cell outside any indicator; not read")
             continue
         if "weight" not in placed and "score" not in placed:
-            if vocab.SUB_INDICATOR.match(vocab.norm_label(cell)):
+            if stream.is_placeholder(cell):
+                form.issue(line, "indicator", cell, vocab.MESSAGES["placeholder_row"])
+            elif vocab.SUB_INDICATOR.match(vocab.norm_label(cell)):
                 form.issue(line, "indicator", " | ".join(c for _, c in span), vocab.MESSAGES["sub_indicator_row"])
             else:
                 form.issue(line, "indicator", " | ".join(c for _, c in span), vocab.MESSAGES["no_weight_score_pair"])

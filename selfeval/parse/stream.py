@@ -37,6 +37,7 @@ _UNITS = frozenset(
     for canon, spec in _VALUES["units"].items()
     for u in (canon, *((spec or {}).get("aliases") or ()))
 )
+_PLACEHOLDER = re.compile(vocab.VOCAB["indicator_placeholder_pattern"])
 FUND_AMOUNTS = ("initial_budget", "full_year_budget", "executed")
 _IGNORED = "ignored"
 
@@ -233,6 +234,32 @@ def _indicator_missing(column: str) -> float:
     return {"weight": -2.0, "score": -1.5}.get(column, 0.0)
 
 
+def _nature_bonus(columns: list[str], values: list[str]) -> Callable[[tuple[str, ...]], float] | None:
+    """指标性质 printed right before 指标值: a bare comparator belongs to 指标性质 and is followed by its
+    number, so a fit that puts the comparator on another column, or the value after it anywhere but
+    on the target, is wrong (a row cut after `= | 100` read `=` as the target and 100 as the weight,
+    real/02). None when the header has no such pair."""
+    if not any(columns[i] == "nature" and columns[i + 1] == "target" for i in range(len(columns) - 1)):
+        return None
+    comparators = [i for i, value in enumerate(values) if vocab.norm_label(value) in _COMPARATORS]
+
+    def bonus(names: tuple[str, ...]) -> float:
+        penalty = 0.0
+        for at in comparators:
+            if at < len(names) and names[at] != "nature":
+                penalty -= 10.0
+            elif at + 1 < len(names) and names[at + 1] != "target":
+                penalty -= 10.0
+        return penalty
+
+    return bonus
+
+
+def is_placeholder(cell: str) -> bool:
+    """A blank template's "指标2" row left in a filled form: no name, no value (labels.yaml)."""
+    return bool(_PLACEHOLDER.match(vocab.norm_label(cell)))
+
+
 def is_name_like(cell: str) -> bool:
     return not (is_number(cell) or is_value_like(cell) or vocab.is_label(cell))
 
@@ -251,7 +278,7 @@ def indicator_records(tokens: list[Cell], columns: list[str]) -> list[tuple[Cell
     width = len(columns)
     while i < len(tokens):
         cell = tokens[i]
-        if _is_level(cell[1]) or not is_name_like(cell[1]):
+        if _is_level(cell[1]) or not is_name_like(cell[1]) or is_placeholder(cell[1]):
             out.append((cell, {}, [cell]))
             i += 1
             continue
@@ -266,7 +293,9 @@ def indicator_records(tokens: list[Cell], columns: list[str]) -> list[tuple[Cell
         best: tuple[float, dict[str, str], int] = (float("-inf"), {}, 0)
         for length in range(0, stop - i):
             values = [text for _, text in tokens[i + 1 : i + 1 + length]]
-            score, placed = best_fit(values, columns, _indicator_fit, _indicator_missing)
+            score, placed = best_fit(
+                values, columns, _indicator_fit, _indicator_missing, _nature_bonus(columns, values)
+            )
             after = i + 1 + length
             if after >= len(tokens) or _is_level(tokens[after][1]) or vocab.is_label(tokens[after][1]):
                 score += 1.0

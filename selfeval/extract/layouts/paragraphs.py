@@ -6,6 +6,7 @@ order (parse/stream.py)."""
 from __future__ import annotations
 
 from selfeval.extract.row import Row
+from selfeval.vocab.labels import is_label
 
 NBSP = "\u00a0"
 
@@ -20,11 +21,22 @@ def score(lines: list[tuple[int, str]], stripped: list[str]) -> float:
     return blank_after / len(cells) * plain / len(cells)
 
 
+def _wrapped(first: str, second: str) -> bool:
+    """A label whose cell wrapped onto two paragraphs ("年初" / "预算数", "年度" / "指标值", "经济效益" /
+    "指标", "项目资金" / "(万元)"; a Word cell with a line break saved as text, real/03): the two
+    pieces make a known label and at least one of them is none on its own."""
+    return bool(first and second) and is_label(first + second) and not (is_label(first) and is_label(second))
+
+
 def to_rows(lines: list[tuple[int, str]], stripped: list[str]) -> list[Row]:
-    rows = []
+    rows: list[Row] = []
     for (number, line), text in zip(lines, stripped):
         if text:
-            rows.append(Row(number, [text]))
+            previous = rows[-1].cells[0] if rows else ""
+            if _wrapped(previous, text):
+                rows[-1] = Row(rows[-1].line, [previous + text])  # one label, at its first line
+            else:
+                rows.append(Row(number, [text]))
         elif NBSP in line:
             rows.append(Row(number, [""]))  # an empty cell, printed as a no-break space
     return rows
