@@ -163,11 +163,12 @@ def test_06_sichuan_template_one_cell_per_line_and_a_blank_self_evaluation():
     # 合计 100 is the weight total: no score, never 100
     assert (project["total_weight"], project["total_score"]) == (100, None)
     assert any(i.message.startswith("blank self-evaluation") for i in result.issues)
-    # the fund lines this vocabulary does not know are reported with their text, not dropped silently
-    unknown = [
-        i.raw_text for i in result.issues if i.field == "funds" and "without a known fund-line label" in i.message
-    ]
-    assert unknown == ["财政专户管理资金 | 0.00 | 0.00 | 0.00 | 0.00%", "单位资金 | 0.00 | 0.00 | 0.00 | 0.00%"]
+    # Sichuan's fund lines 财政专户管理资金 and 单位资金 (lines 46 and 53) are read with their codes
+    unknown = [i for i in result.issues if i.field == "funds" and "without a known fund-line label" in i.message]
+    assert unknown == []
+    funds = {f["fund_line"]: f for f in result.funds}
+    assert (funds["special_account"]["fund_label"], funds["special_account"]["executed"]) == ("财政专户管理资金", 0)
+    assert (funds["unit_funds"]["fund_label"], funds["unit_funds"]["executed"]) == ("单位资金", 0)
 
 
 def test_10_yunnan_pipe_table_in_yuan_with_its_total_and_grade():
@@ -280,7 +281,8 @@ def test_inspect_shows_how_a_file_was_read_and_what_the_vocabulary_lacks():
     assert form["layout_scores"]["pipe_table"] == 1.0
     assert form["indicator_columns"] == ["nature", "target", "unit", "actual", "weight", "score", "note"]
     assert form["labels_matched"]["总额"] == "fund line: total" and form["labels_matched"]["权重"].endswith("weight")
-    assert {"财政专户管理资金", "单位资金", "评价结论"} <= set(form["unknown_labels"])
+    assert "评价结论" in set(form["unknown_labels"])
+    assert form["labels_matched"]["单位资金"] == "fund line: unit_funds"
     assert any(issue.startswith("warning: line 98: blank self-evaluation") for issue in form["issues"])
     text = subprocess.run([str(selfeval), "inspect", str(_file("03"))], capture_output=True, text=True).stdout
     assert "layout: flattened, read cell by cell" in text and "printed as zeros" in text

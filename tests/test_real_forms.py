@@ -134,9 +134,15 @@ def test_02_daying_pipe_rows_after_the_tail_of_another_form(tables):
     assert pd.isna(project.total_score)
     not_read = _issues(tables, "02_")
     assert "完成安可产品购买并按要求支付资金 | = | 100" in set(not_read.raw_text)
-    # 财政专户管理资金 and 单位资金 are fund lines the tables have no code for: reported, never dropped silently
-    unknown = not_read[not_read.message.str.contains("without a known fund-line label")]
-    assert {text.split(" | ")[0] for text in unknown.raw_text} == {"财政专户管理资金", "单位资金"}
+    # 财政专户管理资金 and 单位资金 (lines 17-18): fund lines of Sichuan's template, read with their codes
+    assert not_read[not_read.message.str.contains("without a known fund-line label")].empty
+    funds = _funds(tables, "02_")
+    for code, label in (("special_account", "财政专户管理资金"), ("unit_funds", "单位资金")):
+        assert (funds[code].fund_label, funds[code].initial_budget, funds[code].executed) == (label, 0, 0)
+    assert (funds["current_appropriation"].fund_label, funds["current_appropriation"].executed) == (
+        "其中:财政资金",
+        3.36,
+    )
 
 
 def test_03_langfang_paragraphs_with_wrapped_header_cells_and_template_rows(tables):

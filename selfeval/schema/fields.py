@@ -29,6 +29,7 @@ from selfeval.vocab.value_sets import (
     KINDS,
     REASONS,
 )
+from selfeval.vocab.labels import VOCAB
 from selfeval.vocab.value_sets import SEVERITIES as CHECK_SEVERITIES
 
 # The tables of every run: one row per form or per its parts (FORM_TABLES), then the run's own.
@@ -271,7 +272,8 @@ TABLES: dict[str, dict] = {
         ],
     },
     "funds": {
-        "description": "One row per form and fund line (年度资金总额, 当年财政拨款, 上年结转资金, 其他资金).",
+        "description": "One row per form and fund line (年度资金总额, 当年财政拨款, 上年结转资金, 财政专户管理资金, "
+        "单位资金, 其他资金).",
         "primary_key": ["form_id", "fund_line"],
         "columns": [
             _c("form_id", "string", "表单编号", "the form (projects.form_id)", nullable=False),
@@ -279,9 +281,10 @@ TABLES: dict[str, dict] = {
                 "fund_line",
                 "string",
                 "资金类别",
-                "total, current_appropriation, carryover or other",
+                "total, current_appropriation, carryover, special_account (财政专户管理资金), unit_funds "
+                "(单位资金) or other (the keys of vocab/labels.yaml fund_lines)",
                 nullable=False,
-                checks=(pa.Check.isin(["total", "current_appropriation", "carryover", "other"]),),
+                checks=(pa.Check.isin(list(VOCAB["fund_lines"])),),
             ),
             _c("fund_label", "string", "资金类别(原文)", "the fund line's label as printed", nullable=False),
             _c("line", "int", "行号", "line number in the raw file", nullable=False),
