@@ -16,6 +16,7 @@ import pyarrow
 import pyarrow.compute as pc
 from pandera.engines import pandas_engine
 
+from selfeval.vocab.labels import VOCAB
 from selfeval.vocab.value_sets import (
     BANDS,
     BASES,
@@ -29,7 +30,6 @@ from selfeval.vocab.value_sets import (
     KINDS,
     REASONS,
 )
-from selfeval.vocab.labels import VOCAB
 from selfeval.vocab.value_sets import SEVERITIES as CHECK_SEVERITIES
 
 # The tables of every run: one row per form or per its parts (FORM_TABLES), then the run's own.
