@@ -208,3 +208,19 @@ def test_every_fixture_has_its_source(tables):
     for path in REAL.glob("*.txt"):
         assert f"| {path.name} | http" in sources
     assert len(tables["files"]) == len(list(REAL.glob("*.txt"))) == 8
+
+
+def test_inspect_does_not_list_prefixed_indicator_names_as_unknown_labels():
+    """03 line 163: 指标1工程完工率 is read (prefix 指标1, name 工程完工率): not an unknown label."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    selfeval = Path(sys.executable).parent / "selfeval"
+    path = REAL / "03_hebei_langfang_shipin_nuantong_2019.txt"
+    done = subprocess.run([str(selfeval), "inspect", "--json", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    form = json.loads(done.stdout)["forms"][0]
+    assert "指标1工程完工率" in path.read_text(encoding="utf-8")
+    assert not [cell for cell in form["unknown_labels"] if cell.startswith("指标")]

@@ -112,7 +112,8 @@ def inspect_file(path: Path) -> dict:
                     len(cell) <= MAX_UNKNOWN_LENGTH
                     and not stream.is_number(cell)
                     and not stream.is_value_like(cell)
-                    and not any(cell in value for value in read)
+                    # an indicator read without its "指标1" prefix is read all the same
+                    and not any(vocab.INDICATOR_PREFIX.sub("", cell) in value for value in read)
                     and cell not in unknown
                 ):
                     unknown.append(cell)
