@@ -48,7 +48,7 @@ def _candidates(name: str, i: int) -> list[tuple[int, str | None]]:
     match = counted.match(name, i)
     if match:
         return [(match.end(), counters[match.group(2)].format(n=match.group(1)))]
-    found = [
+    found: list[tuple[int, str | None]] = [
         (i + size, terms[name[i : i + size]])
         for size in range(min(longest, len(name) - i), 0, -1)
         if name[i : i + size] in terms
