@@ -422,7 +422,7 @@ def form_page(row: pd.Series, indicators: pd.DataFrame, checks: pd.DataFrame, li
     title = t("form_page.title", form_id=fid)
     other = "en" if lang == "zh" else "zh"
     body = (
-        f'<h1>{e(row.get("project_name") or fid)}{present.gloss_html(row.get("project_name"), lang, block=True)}</h1>'
+        f"<h1>{e(row.get('project_name') or fid)}{present.gloss_html(row.get('project_name'), lang, block=True)}</h1>"
         f'<p class="meta">{e(title)} · '
         f"{e(row['source_file'])} · {e(t('columns.first_line'))} {e(row['first_line'])}</p>"
         f'<h2 id="fields">{e(t("form_page.fields"))}</h2><dl class="fields">{fields}</dl>'
