@@ -34,9 +34,9 @@ FIGURES_PREFIX = "selfeval-figures:"
 SEARCHABLE_ROWS = 8
 # A finding names at most this many forms; the rest are counted ("and 4 more").
 FORMS_NAMED = 3
-# Columns holding a unit's or a project's name as printed: in English pages they carry the
+# Columns holding a unit's, a project's or a district's name as printed: in English pages they carry the
 # name's English gloss (selfeval/vocab/glossary.yaml) beside it, and the downloads a column of it.
-NAME_COLUMNS = frozenset({"project_name", "unit", "department", "implementing_unit"})
+NAME_COLUMNS = frozenset({"project_name", "unit", "department", "implementing_unit", "district"})
 
 
 @functools.lru_cache(maxsize=1)
