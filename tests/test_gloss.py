@@ -185,3 +185,11 @@ def test_briefing_title_is_glossed_in_english(tables, tmp_path):
         '<span class="gloss gloss-line" lang="en">Fengtai District Urban Management Command Center</span>'
     )
     assert "Fengtai District" not in html["zh"]
+
+
+def test_download_of_a_list_column_is_words():
+    """A list cell (the checks a form fired) is downloaded as the page shows it, not as "['a', 'b']"."""
+    frame = pd.DataFrame({"form_id": ["f#001"], "project_name": ["社区党建经费"], "check_names": [["甲", "乙"]]})
+    columns = [present.col(c) for c in ("project_name:form", "check_names:list")]
+    assert present.download_frame(frame, columns, "zh")["检查项"].tolist() == ["甲、乙"]
+    assert present.download_frame(frame, columns, "en")["Checks"].tolist() == ["甲; 乙"]

@@ -333,6 +333,8 @@ def download_frame(frame: pd.DataFrame, columns: Sequence[Col], lang: str) -> pd
         values = frame[col.name]
         if col.fmt.startswith("code:"):
             values = values.map(lambda v, kind=col.fmt[5:]: code(kind, v, lang))
+        elif col.fmt == "list":  # words joined as in the page, not a Python list's repr
+            values = values.map(lambda v: list_sep(lang).join(map(str, v)) if isinstance(v, (list, tuple)) else v)
         title = header(col.label or col.name, col.fmt, lang)
         out[title] = values.to_numpy()
         if lang == "en" and col.name in NAME_COLUMNS and col.fmt in ("text", "form"):
