@@ -253,6 +253,26 @@ def test_pages_in_headless_chromium_offline(out):
 
 
 @chromium
+@pytest.mark.parametrize("set_name", ["all", "all-en"])
+def test_ranked_table_fits_a_1280_px_page(out, set_name):
+    """The widest table of every report (13 columns, 16 in 03, English headers and glosses) is
+    laid out within its box at 1280 px: nothing to scroll sideways."""
+    with browser.chromium() as chrome:
+        for notebook in NOTEBOOKS:
+            page, visit = browser.open_page(chrome, report(out, notebook, set_name), width=1280)
+            widths = page.evaluate(
+                """() => { const box = document.querySelector('#ranking-table .scroll');
+                           return [box.querySelector('table').scrollWidth, box.scrollWidth, box.clientWidth]; }"""
+            )
+            assert widths[0] <= widths[2] and widths[1] <= widths[2], (notebook, set_name, widths)
+            first = page.locator("#ranking-table tbody tr").first.locator("td").first
+            # the English report: the printed name, and under it its English gloss
+            assert (first.locator(".gloss-line").count() == 1) == (set_name == "all-en"), (notebook, set_name)
+            assert CJK.search(first.locator("a.form").inner_text())
+            page.context.close()
+
+
+@chromium
 def test_table_sorts_and_filters_in_the_browser(out):
     with browser.chromium() as chrome:
         page, visit = browser.open_page(chrome, report(out, "01_budget_execution"))

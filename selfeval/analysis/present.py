@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from selfeval import vocab
+from selfeval.vocab.gloss import gloss
 
 LANGS = ("zh", "en")
 TEXTS_FILE = vocab.VOCAB_DIR / "texts.yaml"  # the one catalogue of zh/en texts
@@ -33,6 +34,9 @@ FIGURES_PREFIX = "selfeval-figures:"
 SEARCHABLE_ROWS = 8
 # A finding names at most this many forms; the rest are counted ("and 4 more").
 FORMS_NAMED = 3
+# Columns holding a unit's, a project's or a district's name as printed: in English pages they carry the
+# name's English gloss (selfeval/vocab/glossary.yaml) beside it, and the downloads a column of it.
+NAME_COLUMNS = frozenset({"project_name", "unit", "department", "implementing_unit", "district"})
 
 
 @functools.lru_cache(maxsize=1)
@@ -167,16 +171,45 @@ def form_href(form_id: str, lang: str) -> str:
     return f"{FORMS_PREFIX}{form_slug(form_id)}.{lang}.html"
 
 
-def form_link(form_id, name, lang: str, with_id: bool = True) -> str:
-    """A link to the form's page: "项目名（000_…#003）"."""
+def name_gloss(name, lang: str) -> str | None:
+    """The English gloss of a unit or project name in an English page; None in a Chinese one,
+    or when the glossary does not cover the whole name."""
+    _check_lang(lang)
+    return gloss(name) if lang == "en" and not _missing(name) else None
+
+
+def gloss_html(name, lang: str, *, block: bool = False) -> str:
+    """The gloss's HTML to put after the printed name: " (English)" in running text, a second,
+    smaller line in a table cell (*block*); "" when there is none (and always in Chinese)."""
+    english = name_gloss(name, lang)
+    if english is None:
+        return ""
+    if block:
+        return f'<span class="gloss gloss-line" lang="en">{e(english)}</span>'
+    return f' <span class="gloss" lang="en">({e(english)})</span>'
+
+
+def name_html(name, lang: str, *, block: bool = False) -> str:
+    """A unit or project name as printed, with its English gloss in an English page."""
+    return (DASH if _missing(name) else e(name)) + gloss_html(name, lang, block=block)
+
+
+def form_link(form_id, name, lang: str, with_id: bool = True, *, block: bool = False) -> str:
+    """A link to the form's page: "项目名（000_…#003）"; in English "项目名 (English gloss) (000_…#003)".
+    In a table cell (*block*) the id and the gloss are smaller lines under the name."""
     if _missing(form_id):
-        return e(name)
+        return e(name) + gloss_html(name, lang, block=block)
     label = e(name) if not _missing(name) else e(form_id)
     suffix = f'<span class="fid">{e(form_id)}</span>' if with_id else ""
     sep = "（" if lang == "zh" else " ("
     end = "）" if lang == "zh" else ")"
-    inner = f"{label}{sep}{suffix}{end}" if with_id else label
-    return f'<a class="form" href="{e(form_href(form_id, lang))}">{inner}</a>'
+    if block:  # a table cell: the name, its id on a line of its own, then the gloss
+        inner = f'{label}<span class="fid fid-line">{e(form_id)}</span>' if with_id else label
+        after = gloss_html(name, lang, block=True)
+    else:
+        inner = f"{label}{gloss_html(name, lang)}{sep}{suffix}{end}" if with_id else label + gloss_html(name, lang)
+        after = ""
+    return f'<a class="form" href="{e(form_href(form_id, lang))}">{inner}</a>{after}'
 
 
 # ---------------------------------------------------------------------------
@@ -212,7 +245,7 @@ def _cell(row: pd.Series, col: Col, lang: str) -> tuple[str, str | None, bool]:
         sort = "" if _missing(value) else repr(float(value))
         return e(FORMATS[col.fmt](value)), sort, True
     if col.fmt == "form":
-        return form_link(row.get("form_id"), value, lang), None, False
+        return form_link(row.get("form_id"), value, lang, block=True), None, False
     if col.fmt == "list":  # a list of codes of one kind, in words: "kind" is the label key
         return e(list_sep(lang).join(value) if isinstance(value, (list, tuple)) else (value or "")), None, False
     if col.fmt == "form_id":
@@ -232,6 +265,8 @@ def _cell(row: pd.Series, col: Col, lang: str) -> tuple[str, str | None, bool]:
             return DASH, "", True
         href = f"{form_href(row['form_id'], lang)}#L{int(value)}" if "form_id" in row else f"#L{int(value)}"
         return f'<a href="{e(href)}">{int(value)}</a>', str(int(value)), True
+    if col.name in NAME_COLUMNS:
+        return name_html(value, lang, block=True), None, False
     return e(DASH if _missing(value) else value), None, False
 
 
@@ -265,6 +300,8 @@ def table_html(
         for col in columns:
             content, sort, is_num = _cell(row, col, lang)
             css = "num" if is_num else {"form": "name", "list": "list"}.get(col.fmt, "text")
+            if css == "text" and col.name in NAME_COLUMNS:
+                css = "name" if col.name == "project_name" else "unit"
             attrs = (f' data-sort="{e(sort)}"' if sort is not None else "") + f' class="{css}"'
             cells.append(f"<td{attrs}>{content}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -296,7 +333,13 @@ def download_frame(frame: pd.DataFrame, columns: Sequence[Col], lang: str) -> pd
         values = frame[col.name]
         if col.fmt.startswith("code:"):
             values = values.map(lambda v, kind=col.fmt[5:]: code(kind, v, lang))
-        out[header(col.label or col.name, col.fmt, lang)] = values.to_numpy()
+        elif col.fmt == "list":  # words joined as in the page, not a Python list's repr
+            values = values.map(lambda v: list_sep(lang).join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+        title = header(col.label or col.name, col.fmt, lang)
+        out[title] = values.to_numpy()
+        if lang == "en" and col.name in NAME_COLUMNS and col.fmt in ("text", "form"):
+            # the English gloss beside the printed name, blank where the glossary has none
+            out[text("gloss.column", lang, column=title)] = values.map(lambda v: name_gloss(v, lang)).to_numpy()
     result = pd.DataFrame(out)
     if any(c.fmt == "form" for c in columns) and "form_id" in frame and not any(c.fmt == "form_id" for c in columns):
         result.insert(0, text("columns.form_id", lang), frame["form_id"].to_numpy())

@@ -131,7 +131,7 @@ def briefing_page(
     fig_html = "".join(f'<figure><img src="{e(slug)}/{e(png)}" alt="{e(alt)}"></figure>' for png, alt in figures)
     sep = "、" if lang == "zh" else ", "
     body = (
-        f"<h1>{e(t('briefing.title', unit=unit))}</h1>"
+        f"<h1>{e(t('briefing.title', unit=unit))}{present.gloss_html(unit, lang, block=True)}</h1>"
         f'<p class="meta">{e(t("briefing.subtitle", years=sep.join(map(str, years)), forms=k["forms"]))} · '
         f"{e(t('site.generated_at'))} {e(meta.get('generated'))}</p>"
         f'<div class="kpis">{kpi_html}</div>{fig_html}'

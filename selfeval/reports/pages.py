@@ -296,7 +296,7 @@ def index_page(
             )
         rows.append(f'<tr><th scope="row">{e(notebook_title(stem, lang))}</th>{"".join(cells)}</tr>')
     briefing_links = "".join(
-        f'<li>{e(name)}: <a href="{e(stem)}.zh.html">{e(present.text("scope.lang_zh", "zh"))}</a> · '
+        f'<li>{present.name_html(name, lang)}: <a href="{e(stem)}.zh.html">{e(present.text("scope.lang_zh", "zh"))}</a> · '
         f'<a href="{e(stem)}.en.html">English</a> · <a href="{e(stem)}.zh.pdf">PDF</a> · '
         f'<a href="{e(stem)}.en.pdf">PDF (English)</a></li>'
         for name, stem in briefings
@@ -386,6 +386,8 @@ def _field_value(row, name: str, fmt: str, lang: str) -> str:
         return e(present.FORMATS[fmt](value))
     if fmt == "int":
         return e(present.count(value))
+    if name in present.NAME_COLUMNS:  # a unit or project name: its English gloss in an English page
+        return present.name_html(value, lang, block=True)
     return e(present.DASH if present._missing(value) else value)
 
 
@@ -420,7 +422,8 @@ def form_page(row: pd.Series, indicators: pd.DataFrame, checks: pd.DataFrame, li
     title = t("form_page.title", form_id=fid)
     other = "en" if lang == "zh" else "zh"
     body = (
-        f'<h1>{e(row.get("project_name") or fid)}</h1><p class="meta">{e(title)} · '
+        f"<h1>{e(row.get('project_name') or fid)}{present.gloss_html(row.get('project_name'), lang, block=True)}</h1>"
+        f'<p class="meta">{e(title)} · '
         f"{e(row['source_file'])} · {e(t('columns.first_line'))} {e(row['first_line'])}</p>"
         f'<h2 id="fields">{e(t("form_page.fields"))}</h2><dl class="fields">{fields}</dl>'
         f'<h2 id="indicators">{e(t("form_page.indicators"))}</h2>{ind_html}'
