@@ -124,7 +124,12 @@ def test_missed_targets_split_typos_from_real_misses(results):
     r = results["missed_targets"]
     # 002 line 82: ≥400000 vs 40000 is exactly /10 (a lost zero); 003 line 800: 63420元 over a 58800元 ceiling
     assert r.value["typo"] == 1 and "002#003 line 82" in r.text.split("real misses")[0]
-    assert "003#035 line 800" in r.text.split("real misses")[1]
+    assert "002#005 line 148" in r.text.split("real misses")[1]  # the first five real misses are named
+    rows = r.as_dict()["rows"]
+    assert (
+        "002#003 line 82 数据维护数量 ≥400000 -> 40000" in rows
+        and "003#035 line 800 总体培训成本 ≥58800元 -> 63420元" in rows
+    )
     assert measures.typo_like(pd.Series([0.1, 10.0, 100.0, 0.5, 9.99])).tolist() == [True, True, True, False, False]
 
 
@@ -143,8 +148,8 @@ def test_cost_lines_that_restate_the_budget(results):
     # 003 lines 170 and 180: budget 4 / 4 / 4 万元; 成本指标 宣传成本 4万 -> 4万
     assert "003#008 line 180 宣传成本 4万 -> 4万" in r.as_dict()["rows"]
     # the sentence names the first rows and counts the rest
-    assert r.text.startswith("27 of 82 cost indicators") and "000#002 line 274" in r.text and "and 15 more" in r.text
-    assert "第274行" in r.text_zh and "另有 15 项" in r.text_zh
+    assert r.text.startswith("27 of 82 cost indicators") and "000#002 line 274" in r.text and "and 22 more" in r.text
+    assert "第274行" in r.text_zh and "另有 22 项" in r.text_zh
     assert f"{F003}#008" in set(r.forms.form_id)
     # 003 line 638: ≥250万元 vs 143.669312 (万元 from the target): the 全年执行数 of line 628
     # (221.2221 / 143.669312 / 143.669312): the actual is the spending, the target not the budget

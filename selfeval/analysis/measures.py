@@ -306,7 +306,7 @@ def _names(frame: pd.DataFrame, lang: str, limit: int = 8) -> str:
     return _joined(shown, len(frame), lang)
 
 
-def _lines(frame: pd.DataFrame, lang: str, values: bool = False, limit: int = 12) -> str:
+def _lines(frame: pd.DataFrame, lang: str, values: bool = False, limit: int = 5) -> str:
     """'003#035 line 800 name 100% -> 98%' for each indicator row of *frame*, at most *limit*."""
     shown = [_line(r, lang, values) for r in frame.head(limit).itertuples()]
     return _joined(shown, len(frame), lang, {"zh": "；", "en": "; "})

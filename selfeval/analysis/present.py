@@ -379,6 +379,9 @@ class Finding:
     values: dict = field(default_factory=dict)
     forms: Sequence[tuple[str, str]] = ()
     kind: str = "table"  # table | chart: the words of the link
+    # the named measure (analysis/measures.py) whose numbers the sentence states: the findings
+    # box then does not open with that measure's own sentence as well
+    measure: str | None = None
 
     def render(self, lang: str) -> str:
         values = {k: e(v) for k, v in self.values.items()}
