@@ -116,3 +116,23 @@ def test_tables_without_the_completeness_column_are_all_whole(seed_tables):
 def test_processed_tables_are_read_as_written(cut_tables):
     processed, tables = cut_tables
     assert set(outputs.read_table(processed / "projects.parquet")["completeness"]) == {"complete", "partial"}
+
+
+def test_the_findings_box_sentence_leaves_the_rows_to_the_forms_list(seed_tables):
+    r = measures.compute(seed_tables, ["cost_restates_budget"])["cost_restates_budget"]
+    # the full sentence lists indicator rows (000 line 274 first); the brief one only counts
+    assert "000#002 line 274" in r.sentence("en") and "line" not in r.sentence("en", brief=True)
+    assert (
+        r.sentence("zh", brief=True) == "82 个成本指标中 27 个复述预算：指标值等于预算数 21 个，实际值等于执行数 25 个"
+    )
+    # a measure without a brief form gives its sentence
+    e = measures.compute(seed_tables, ["full_self_score"])["full_self_score"]
+    assert e.sentence("zh", brief=True) == e.sentence("zh") == "70 份表中 54 份（77.1%）自评满分"
+
+
+def test_one_thing_counted_reads_in_the_singular():
+    from selfeval.analysis import present
+
+    assert present.text("nb01.f_mismatch", "en", n="1", forms="x").startswith("1 form prints an execution rate")
+    assert present.text("nb01.f_mismatch", "en", n="2", forms="x").startswith("2 forms print an execution rate")
+    assert present.text("nb01.f_mismatch", "zh", n="1", forms="x").startswith("1 份表单")

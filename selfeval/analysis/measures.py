@@ -96,10 +96,12 @@ class Result:
     def name(self) -> str:
         return self.measure.name
 
-    def sentence(self, lang: str) -> str:
-        """The measure's sentence in *lang* with its numbers, and the forms it left out."""
+    def sentence(self, lang: str, brief: bool = False) -> str:
+        """The measure's sentence in *lang* with its numbers, and the forms it left out; *brief*:
+        without the indicator rows it lists, where it lists some (for the findings box)."""
         left = self.left_out_text(lang)
-        return self.sentences[lang] + (present.text("measure_sentences.left_out", lang, reasons=left) if left else "")
+        said = self.sentences.get(f"{lang}_brief", self.sentences[lang]) if brief else self.sentences[lang]
+        return said + (present.text("measure_sentences.left_out", lang, reasons=left) if left else "")
 
     @property
     def text(self) -> str:
@@ -134,8 +136,7 @@ class Result:
 
 def _reason(reason: str, n: int, lang: str) -> str:
     """'12 forms print no initial budget' from the reason's key (texts.yaml measure_left_out)."""
-    texts = present.entry(f"measure_left_out.{reason}")
-    return (texts["en_one"] if lang == "en" and n == 1 else texts[lang]).format(n=n)
+    return present.text(f"measure_left_out.{reason}", lang, n=n)
 
 
 MEASURES: dict[str, Measure] = {}
@@ -347,12 +348,19 @@ def _pct(x) -> str:
 
 def _sentences(key: str, **values) -> dict[str, str]:
     """The sentence *key* (texts.yaml measure_sentences) in each language; a value that is
-    a function is called with the language (lists of names, words)."""
+    a function is called with the language (lists of names, words). A sentence that lists
+    indicator rows may have a brief form without them (`<key>_brief`, as "<lang>_brief"): the
+    findings box names the forms itself."""
+    keys = {lang: key for lang in present.LANGS}
+    if f"{key}_brief" in present.entry("measure_sentences"):
+        keys |= {f"{lang}_brief": f"{key}_brief" for lang in present.LANGS}
     return {
-        lang: present.text(
-            f"measure_sentences.{key}", lang, **{k: (v(lang) if callable(v) else v) for k, v in values.items()}
+        name: present.text(
+            f"measure_sentences.{which}",
+            name[:2],
+            **{k: (v(name[:2]) if callable(v) else v) for k, v in values.items()},
         )
-        for lang in present.LANGS
+        for name, which in keys.items()
     }
 
 

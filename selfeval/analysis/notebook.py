@@ -434,7 +434,7 @@ class Context:
 
         results = self.headline_measures()
         stated = {getattr(f, "measure", None) for f in findings}  # said by the notebook's own sentences
-        written = [(r, r.sentence(self.lang)) for r in results if r.name not in stated]
+        written = [(r, r.sentence(self.lang, brief=True)) for r in results if r.name not in stated]
         room = max(0, min(self.MEASURE_SENTENCES, 7 - len(findings)))
         everyone = len(self.projects)  # a measure about every form names none of them
         opening = [

@@ -59,12 +59,14 @@ def entry(key: str):
 
 
 def text(key: str, lang: str, **values) -> str:
-    """The catalogue text *key* ("nb01.f_total") in *lang*, with {values} filled in."""
+    """The catalogue text *key* ("nb01.f_total") in *lang*, with {values} filled in. An English
+    text counting {n} things may have an `en_one` form, used when n is 1 ("1 form prints")."""
     _check_lang(lang)
     node = entry(key)
     if not isinstance(node, dict) or lang not in node:
         raise KeyError(f"text {key!r} has no {lang!r} entry in {TEXTS_FILE.name}")
-    return node[lang].format(**values) if values else node[lang]
+    chosen = node["en_one"] if lang == "en" and "en_one" in node and str(values.get("n")) == "1" else node[lang]
+    return chosen.format(**values) if values else chosen
 
 
 def code(kind: str, value, lang: str) -> str:
