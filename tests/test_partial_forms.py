@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from selfeval.analysis import measures, notebook
-from selfeval.run import pipeline
 from selfeval.store import outputs
+from tests.conftest import seed_with
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
 CUT = "cut#001"
@@ -24,14 +23,9 @@ def cut_tables(tmp_path_factory):
     """The seed forms plus a copy of 000's first form (公共事务协管经费) cut off after its fund
     lines (lines 1-45 of 000: the title, 项目名称, 主管部门, 资金 rows; no 年度总体目标, no
     indicators, no 总分), written by the ETL to a processed folder."""
-    base = tmp_path_factory.mktemp("partial")
-    raw = base / "raw"
-    shutil.copytree(RAW, raw)
     text = (RAW / "000_cbaa33e73a3cfdfd.txt").read_text(encoding="utf-8")
-    (raw / "cut.txt").write_text(text[: text.index("年度总体目标")], encoding="utf-8")
-    processed = base / "processed"
-    pipeline.run(raw, processed, use_cache=False)
-    return processed, notebook.load(processed)
+    cut = text[: text.index("年度总体目标")].encode("utf-8")
+    return seed_with(tmp_path_factory.mktemp("partial"), {"cut.txt": cut})
 
 
 def test_the_cut_form_is_loaded_as_partial(cut_tables):

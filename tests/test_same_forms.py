@@ -3,7 +3,6 @@ copy of five of its forms load both, the copy marked same_form_as and left out o
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +10,8 @@ import pyarrow as pa
 import pytest
 
 from selfeval.analysis import measures, notebook
-from selfeval.run import pipeline, same_forms
+from selfeval.run import same_forms
+from tests.conftest import seed_with
 from tests.fixtures import render
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
@@ -21,14 +21,8 @@ F003 = "003_d45a1a0ca283005b"
 @pytest.fixture(scope="module")
 def twice(tmp_path_factory):
     """The seed files plus 003's first five forms rendered as .docx by python-docx."""
-    base = tmp_path_factory.mktemp("twice")
-    raw = base / "raw"
-    shutil.copytree(RAW, raw)
     forms = render.seed_forms(selection={f"{F003}.txt": 5})
-    (raw / "xiaoguan_2022.docx").write_bytes(render.render_docx(forms))
-    processed = base / "processed"
-    pipeline.run(raw, processed, use_cache=False)
-    return processed, notebook.load(processed)
+    return seed_with(tmp_path_factory.mktemp("twice"), {"xiaoguan_2022.docx": render.render_docx(forms)})
 
 
 def test_the_copy_loads_and_points_at_the_first_reading(twice):
