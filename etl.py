@@ -16,4 +16,4 @@ from selfeval.paths import PROCESSED_DIR, RAW_DIR, ROOT  # noqa: F401  (etl.RAW_
 from selfeval.run.command import build, load, main  # noqa: F401
 
 if __name__ == "__main__":
-    sys.exit(main(prog="python etl.py"))
+    sys.exit(main(prog="python etl.py", hard_exit=True))

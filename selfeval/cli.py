@@ -20,7 +20,7 @@ from collections.abc import Callable
 def _etl(argv: list[str]) -> int:
     from selfeval.run import command
 
-    return command.main(argv, prog="selfeval etl")
+    return command.main(argv, prog="selfeval etl", hard_exit=True)
 
 
 def _report(argv: list[str]) -> int:

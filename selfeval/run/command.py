@@ -81,7 +81,24 @@ def arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+def _stopped(code: int, hard_exit: bool) -> int:
+    """The exit of a stopped run, once its clean-up is done. As a program (*hard_exit*) the
+    process ends here: a worker killed while it wrote a batch leaves half a message in the
+    pool's result pipe, and the pool's manager thread, blocked reading the rest, would hold the
+    interpreter's exit for ever (seen under load: the ETL alive, orphaned, after its SIGTERM)."""
+    if hard_exit:
+        import multiprocessing.util
+
+        # what a normal exit does first, bar the join of that thread: unlink the pool's
+        # semaphores (else the resource tracker reports them leaked, a second stderr line)
+        multiprocessing.util._run_finalizers(0)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def main(argv: list[str] | None = None, prog: str | None = None, hard_exit: bool = False) -> int:
     parser = arguments(argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0].split(": ", 1)[-1]))
     args = parser.parse_args(argv)
     if not args.raw.is_dir():
@@ -98,12 +115,12 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         return 2
     except Stopped:
         print(f"error: stopped by SIGTERM; the previous outputs in {args.out} were left as they were", file=sys.stderr)
-        return 128 + signal.SIGTERM
+        return _stopped(128 + signal.SIGTERM, hard_exit)
     except KeyboardInterrupt:
         print(
             f"error: interrupted (Ctrl-C); the previous outputs in {args.out} were left as they were", file=sys.stderr
         )
-        return 128 + signal.SIGINT
+        return _stopped(128 + signal.SIGINT, hard_exit)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
