@@ -91,7 +91,7 @@ def _stopped(code: int, hard_exit: bool) -> int:
 
         # what a normal exit does first, bar the join of that thread: unlink the pool's
         # semaphores (else the resource tracker reports them leaked, a second stderr line)
-        multiprocessing.util._run_finalizers(0)
+        multiprocessing.util._run_finalizers(0)  # type: ignore[attr-defined]  # private, not in typeshed
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
